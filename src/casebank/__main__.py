@@ -1,0 +1,3 @@
+from casebank.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The bank: case files, their schema, loading and validation."""

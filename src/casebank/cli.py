@@ -1,0 +1,88 @@
+"""Command-line entry point: parses arguments and dispatches to one module per command.
+
+Each module in ``casebank.commands`` exposes ``NAME``, ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int`` (an exit code from ``casebank.errors.ExitCode``). Adding a
+command is one module plus one line in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from casebank import __version__
+from casebank.errors import ExitCode, UserError
+
+COMMANDS: list[str] = [
+    "validate",
+    "new",
+    "run",
+    "gate",
+    "diff",
+    "review",
+    "merge",
+    "action",
+]
+
+
+def _load(name: str):
+    return importlib.import_module(f"casebank.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="casebank",
+        description="A git-native regression bank and release gate for AI models and agents.",
+        epilog="Exit codes: 0 pass/SHIP, 1 failures/BLOCK, 2 usage or validation error, "
+        "3 HOLD (a person must decide), 4 infrastructure error.",
+    )
+    parser.add_argument("--version", action="version", version=f"casebank {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = _load(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"casebank.commands.{name}":
+                continue  # command not built yet
+            raise
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse exits 2 on usage errors, as our table says
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    try:
+        return int(args._run(args))
+    except UserError as err:
+        print(f"casebank: {err.message}", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem.render()}", file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("casebank: interrupted", file=sys.stderr)
+        return int(ExitCode.INFRA)
+    except Exception:  # a bug in casebank, not the user's fault: say so, keep the trace in a log
+        log = os.path.join(os.environ.get("CASEBANK_LOG_DIR", ".casebank"), "crash.log")
+        try:
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            with open(log, "a", encoding="utf-8") as fh:
+                traceback.print_exc(file=fh)
+            where = f"; details in {log}"
+        except OSError:
+            where = ""
+            traceback.print_exc()
+        print(f"casebank: internal error (a bug in casebank, please report it){where}",
+              file=sys.stderr)
+        return int(ExitCode.INFRA)

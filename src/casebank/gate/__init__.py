@@ -1,0 +1,1 @@
+"""The gate: policy, the ship / hold / block verdict, the gate diff, review, bank integrity."""

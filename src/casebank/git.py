@@ -1,0 +1,81 @@
+"""Small git questions, each answered by one function (GitPython underneath).
+
+No git object model leaks out of this module: callers get strings, bytes and paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+from git.exc import BadName, GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+
+def _repo(path: str | Path) -> git.Repo:
+    return git.Repo(path, search_parent_directories=True)
+
+
+def root(path: str | Path = ".") -> Path | None:
+    """Top of the work tree containing ``path``, or None outside a git repository."""
+    try:
+        return Path(_repo(path).working_tree_dir or path)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        return None
+
+
+def head_commit(path: str | Path = ".") -> str | None:
+    try:
+        return _repo(path).head.commit.hexsha
+    except (InvalidGitRepositoryError, NoSuchPathError, ValueError):
+        return None
+
+
+def is_dirty(path: str | Path = ".") -> bool:
+    try:
+        return _repo(path).is_dirty(untracked_files=False)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        return False
+
+
+def has_commit(path: str | Path, rev: str) -> bool:
+    try:
+        _repo(path).commit(rev)
+        return True
+    except (BadName, ValueError, GitCommandError):
+        return False
+
+
+def show(path: str | Path, rev: str, file: str) -> bytes | None:
+    """Bytes of ``file`` (repo-relative, POSIX) at ``rev``; None when it does not exist there."""
+    try:
+        return _repo(path).git.show(f"{rev}:{file}", stdout_as_string=False)
+    except GitCommandError:
+        return None
+
+
+def ls_files(path: str | Path, rev: str, under: str = "") -> list[str]:
+    """Files (repo-relative) present at ``rev``, optionally below the folder ``under``."""
+    args = ["-r", "--name-only", rev]
+    if under:
+        args += ["--", under]
+    out = _repo(path).git.ls_tree(*args)
+    return [line for line in out.splitlines() if line]
+
+
+def merge_base(path: str | Path, a: str, b: str) -> str | None:
+    try:
+        return _repo(path).git.merge_base(a, b).strip() or None
+    except GitCommandError:
+        return None
+
+
+def changed_files(path: str | Path, base: str, head: str) -> list[tuple[str, str]]:
+    """(status, path) for files changed between ``base`` and ``head`` (A/M/D/R...; renames
+    are reported as a delete of the old path and an add of the new one)."""
+    out = _repo(path).git.diff("--name-status", "--no-renames", base, head)
+    changes = []
+    for line in out.splitlines():
+        status, _, name = line.partition("\t")
+        if name:
+            changes.append((status[:1], name))
+    return changes

@@ -1,0 +1,1 @@
+"""Running cases: targets, the agent tool loop, the runner, the cache, evidence."""
