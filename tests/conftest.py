@@ -1,0 +1,1 @@
+"""Shared test fixtures. Stage-specific fixtures live next to their tests."""
