@@ -1,0 +1,1 @@
+"""Which cases a run covers: ``--select`` filters, the changed suite of a pull request, shards."""
