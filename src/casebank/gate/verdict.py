@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from casebank.errors import ExitCode
+from casebank.gate.changes import BankChange, GateDiff, PolicyChange
 
 SHIP = "SHIP"
 HOLD = "HOLD"
@@ -54,7 +55,15 @@ class Coverage:
         else:
             text += "; every selected case ran"
         if self.suite == "changed":
-            text += "; changed cases only: full suite required before release"
+            if self.changed_cases:
+                shown = ", ".join(self.changed_cases[:20])
+                if len(self.changed_cases) > 20:
+                    shown += f" and {len(self.changed_cases) - 20} more"
+                text += f"; changed cases: {shown}; full suite required before release"
+            else:
+                text += "; changed cases only: full suite required before release"
+        elif self.suite != "full":
+            text += f"; {self.suite} cases only: full suite required before release"
         return text + "."
 
 
@@ -64,6 +73,11 @@ class Verdict:
     reasons: list[Reason]
     coverage: Coverage
     notes: list[str] = field(default_factory=list)  # e.g. "waiver for X expired on ..."
+    diff: GateDiff | None = None  # against the baseline (diff.baseline None: there was none)
+    bank_changes: list[BankChange] = field(default_factory=list)  # cases this change touched
+    policy_changes: list[PolicyChange] = field(default_factory=list)  # gate: edits in this change
+    hold_conclusion: str = "action_required"  # GitHub check conclusion for HOLD (or "neutral")
+    policy_source: str = "casebank.yaml"  # where the policy applied was read (e.g. "... at <base>")
 
     @property
     def exit_code(self) -> ExitCode:

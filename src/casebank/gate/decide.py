@@ -1,0 +1,453 @@
+"""The decision: (policy, evidence, baseline, reviews, changes) -> SHIP / HOLD / BLOCK.
+
+A pure function: it reads no clock, no file and no environment, and sorts everything, so the
+same inputs give the same verdict byte for byte (``today`` is an argument for that reason).
+
+How a case counts, in order:
+
+1. not run -> HOLD (unknown is never a pass); errored -> ``on_error``.
+2. A review file whose hashes cover the case's current outputs decides a fail, an uncertain
+   result or a ``review: always`` case: accept -> passed, reject -> failed.
+3. Still uncertain -> ``on_uncertain``; a ``review: always`` case, or a failing
+   ``review: on-fail`` case, without a matching review -> HOLD (review required).
+4. A failure with an active waiver does not count; an expired waiver is reported.
+5. Every counted failure blocks unless a rule covering its case tolerates it (a rate, a
+   minimum pass count, or ``block_on_any_failure: false``; critical cases only by a rule
+   naming severity critical). Rate and count rules then block their whole group.
+6. A counted failure that did not fail in the baseline -> ``new_failure``.
+
+Then the run itself (changed suite only, incomplete evidence -> HOLD) and the change under
+review (bank erosion, a loosened policy -> HOLD).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN
+from casebank.evidence import Evidence
+from casebank.gate import diff as gate_diff
+from casebank.gate.changes import BankChange, PolicyChange
+from casebank.gate.policy import BLOCK as POLICY_BLOCK
+from casebank.gate.policy import HOLD as POLICY_HOLD
+from casebank.gate.policy import Policy, Waiver, percent
+from casebank.gate.review import ACCEPT, Review, output_hashes
+from casebank.gate.verdict import BLOCK, HOLD, SHIP, Coverage, Reason, Verdict
+from casebank.run.result import NOT_RUN, CaseResult
+
+_RANK = {BLOCK: 0, HOLD: 1, SHIP: 2}
+_LIST_LIMIT = 20
+
+
+@dataclass
+class _Judged:
+    """How the gate counts one case after reviews and waivers."""
+
+    case: CaseResult
+    outcome: str  # as run: pass | fail | error | uncertain | not_run
+    counted: str  # after a review: pass | fail | error | uncertain | not_run
+    review: Review | None = None  # the review that decided it
+    stale_review: Review | None = None  # a review for other outputs
+    waiver: Waiver | None = None  # active waiver that keeps its failure from counting
+    expired: Waiver | None = None  # expired waiver for a failure that now counts
+    held: bool = False  # needs a person's review before it can ship
+
+    @property
+    def failing(self) -> bool:
+        """A failure that counts against the rules."""
+        return self.counted == FAIL and self.waiver is None
+
+
+def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = None,
+           reviews: dict[str, Review] | None = None,
+           bank_changes: list[BankChange] | None = None,
+           policy_changes: list[PolicyChange] | None = None,
+           today: dt.date, baseline_label: str | None = None) -> Verdict:
+    """The verdict for ``evidence`` under ``policy``.
+
+    ``baseline`` is the evidence of the base (None: there is none, which is stated);
+    ``reviews`` maps case ids to review files; ``bank_changes`` and ``policy_changes`` are
+    what the change under review did to the bank and to the policy; ``today`` decides
+    which waivers have expired; ``baseline_label`` says where the baseline came from.
+    """
+    reviews = reviews or {}
+    bank_changes = sorted(bank_changes or [], key=lambda c: (c.path, c.case_id))
+    policy_changes = sorted(policy_changes or [], key=lambda c: (c.line or 0, c.field, c.message))
+    cases = _unique_sorted(evidence.cases)
+    judged = [_judge(case, policy, reviews, today) for case in cases]
+    reasons: list[Reason] = []
+    notes: list[str] = []
+
+    reasons += _case_reasons(judged, policy)
+    reasons += _rule_reasons(judged, policy, evidence, notes)
+    if baseline is not None:
+        reasons += _new_failure_reasons(judged, policy, baseline)
+    reasons += _run_reasons(evidence, judged)
+    reasons += _change_reasons(bank_changes, policy_changes)
+    notes += _waiver_notes(judged, policy, today)
+    notes += _flaky_notes(judged)
+
+    reasons = sorted(set(reasons), key=_reason_key)
+    decision = min((r.decision for r in reasons), key=_RANK.__getitem__, default=SHIP)
+
+    label = baseline_label or (_describe_baseline(baseline) if baseline is not None else None)
+    if baseline is None:
+        notes.append("no baseline: new failures cannot be told apart from known ones "
+                     "(record one with casebank run --record, or pass --baseline)")
+        verdict_before = None
+    else:
+        verdict_before = decide(policy, baseline, reviews=reviews, today=today).decision
+    diff = gate_diff.compare(evidence, baseline, bank_changes, baseline_label=label)
+    diff = gate_diff.with_verdicts(diff, verdict_before, decision if baseline else None)
+
+    return Verdict(
+        decision=decision,
+        reasons=reasons,
+        coverage=_coverage(evidence, judged),
+        notes=sorted(set(notes)),
+        diff=diff,
+        bank_changes=bank_changes,
+        policy_changes=policy_changes,
+        hold_conclusion=policy.hold_conclusion,
+        policy_source=policy.source,
+    )
+
+
+def _unique_sorted(cases: list[CaseResult]) -> list[CaseResult]:
+    by_id: dict[str, CaseResult] = {}
+    for case in cases:
+        by_id.setdefault(case.case_id, case)
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def _judge(case: CaseResult, policy: Policy, reviews: dict[str, Review],
+           today: dt.date) -> _Judged:
+    outcome = case.outcome
+    item = _Judged(case=case, outcome=outcome, counted=outcome)
+    if outcome in (NOT_RUN, ERROR):
+        return item
+    review = reviews.get(case.case_id)
+    needs_review = outcome == UNCERTAIN or case.review == "always" or (
+        outcome == FAIL and case.review == "on-fail")
+    if review is not None and (needs_review or outcome == FAIL):
+        if review.covers(output_hashes(case)):
+            item.review = review
+            item.counted = PASS if review.decision == ACCEPT else FAIL
+        else:
+            item.stale_review = review
+    if item.review is None and needs_review:
+        item.held = True
+    if item.counted == FAIL:
+        waivers = sorted(policy.waivers_for(case.case_id), key=lambda w: w.expires, reverse=True)
+        active = [w for w in waivers if w.active(today)]
+        if active:
+            item.waiver = active[0]
+        elif waivers:
+            item.expired = waivers[0]
+    return item
+
+
+def _failure(case: CaseResult) -> tuple[str, int]:
+    """The first thing that went wrong, in the check's words, and its line."""
+    for wanted in (FAIL, ERROR, UNCERTAIN):
+        for sample in case.samples:
+            if wanted == ERROR and sample.sample.error is not None:
+                return (f"sample {sample.sample.index + 1}: {sample.sample.error}", case.line)
+            for check in sample.checks:
+                if check.status == wanted:
+                    label = check.name or check.kind
+                    return (f"{label} (line {check.line}): {check.message}", check.line)
+    if case.samples and all(not s.checks for s in case.samples):
+        return ("no check result recorded", case.line)
+    return ("", case.line)
+
+
+def _reason(decision: str, rule: str, item: _Judged, message: str, how: str | None = None,
+            line: int | None = None) -> Reason:
+    case = item.case
+    return Reason(decision=decision, rule=rule, message=message, case_id=case.case_id,
+                  path=case.path, line=line if line is not None else case.line,
+                  how_to_resolve=how)
+
+
+def _review_how(case_id: str) -> str:
+    return (f"look at the output (casebank run shows it), then record the decision: "
+            f"casebank review {case_id} --decision accept|reject --rationale \"...\" "
+            f"--reviewer @you, and commit the review file")
+
+
+def _stale(item: _Judged) -> str:
+    review = item.stale_review
+    if review is None:
+        return ""
+    now = ", ".join(h[:19] for h in output_hashes(item.case))
+    seen = ", ".join(h[:19] for h in review.outputs)
+    return (f"; {review.path} reviewed a different output ({seen}…, now {now}…): "
+            f"a new output needs a new review")
+
+
+def _case_reasons(judged: list[_Judged], policy: Policy) -> list[Reason]:
+    reasons = []
+    for item in judged:
+        case = item.case
+        what, line = _failure(case)
+        if item.outcome == ERROR:
+            decision = BLOCK if policy.on_error == POLICY_BLOCK else HOLD
+            reasons.append(_reason(decision, f"on_error: {policy.on_error}", item,
+                                   f"{case.case_id} errored: {what}",
+                                   "fix the target or the check and re-run; an error is "
+                                   "never a pass", line))
+        if item.counted == UNCERTAIN:
+            decision = BLOCK if policy.on_uncertain == POLICY_BLOCK else HOLD
+            reasons.append(_reason(decision, "review required: uncertain result", item,
+                                   f"{case.case_id} is uncertain: {what}{_stale(item)}",
+                                   _review_how(case.case_id), line))
+        elif item.held:
+            why = ("review: always" if case.review == "always"
+                   else "review: on-fail, and it failed")
+            reasons.append(_reason(HOLD, f"review required ({why})", item,
+                                   f"{case.case_id} needs a person's review"
+                                   f"{': ' + what if item.outcome == FAIL else ''}{_stale(item)}",
+                                   _review_how(case.case_id), line))
+        if not item.failing:
+            continue
+        matching = policy.rules_for(case.severity, case.tags)
+        blocking = [r for r in matching if r.block_on_any_failure is True]
+        tolerated = any(r.may_tolerate(case.severity) for r in matching)
+        if blocking:
+            rule = blocking[0].describe()
+        elif not tolerated:
+            rule = f"{case.severity}: block on any failure (default)"
+        else:
+            continue  # a rate or count rule decides for the whole group
+        reasons.append(_reason(BLOCK, rule, item, _failed_message(item, what),
+                               _fail_how(item), line))
+    return reasons
+
+
+def _failed_message(item: _Judged, what: str) -> str:
+    case = item.case
+    text = f"{case.case_id} failed"
+    if item.review is not None:
+        text += f" (rejected in {item.review.path} by {item.review.reviewer})"
+    if what:
+        text += f": {what}"
+    if item.expired is not None:
+        text += f"; waiver expired on {item.expired.expires.isoformat()}"
+    return text
+
+
+def _fail_how(item: _Judged) -> str:
+    how = "fix the model, prompt or agent so the case passes"
+    if item.expired is not None:
+        how += " (or renew the waiver with a new expiry date, which holds for review)"
+    return how
+
+
+def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
+                  notes: list[str]) -> list[Reason]:
+    reasons = []
+    whole_run = evidence.suite == "full" and evidence.complete
+    for rule in policy.rules:
+        group = [j for j in judged if j.outcome != NOT_RUN
+                 and rule.matches(j.case.severity, j.case.tags)]
+        failing = [j for j in group if j.failing]
+        if rule.max_failure_rate is not None and group and failing:
+            rate = len(failing) / len(group)
+            if rate > rule.max_failure_rate:
+                for item in failing:
+                    what, line = _failure(item.case)
+                    reasons.append(_reason(
+                        BLOCK, rule.describe(), item,
+                        f"{_failed_message(item, what)}; {len(failing)} of {len(group)} "
+                        f"{rule.group} cases failed ({percent(rate)}), more than the "
+                        f"{percent(rule.max_failure_rate)} allowed",
+                        _fail_how(item), line))
+        if rule.min_pass is not None:
+            passed = sum(1 for j in group if j.counted == PASS)
+            if not whole_run:
+                notes.append(f"{rule.describe()}: not checked, this run is not the full "
+                             "suite")
+            elif passed < rule.min_pass:
+                reasons.append(Reason(
+                    decision=BLOCK, rule=rule.describe(),
+                    message=f"only {passed} of {len(group)} {rule.group} cases passed; the "
+                            f"rule asks for at least {rule.min_pass}",
+                    path=policy.source, line=rule.line,
+                    how_to_resolve="fix the failing cases, or add cases to the group"))
+    return reasons
+
+
+def _new_failure_reasons(judged: list[_Judged], policy: Policy,
+                         baseline: Evidence) -> list[Reason]:
+    if policy.new_failure not in (POLICY_BLOCK, POLICY_HOLD):
+        return []
+    before = {c.case_id: c.outcome for c in baseline.cases}
+    decision = BLOCK if policy.new_failure == POLICY_BLOCK else HOLD
+    reasons = []
+    for item in judged:
+        if not item.failing or before.get(item.case.case_id) == FAIL:
+            continue
+        was = before.get(item.case.case_id)
+        then = "it is not in the baseline" if was is None else f"it was {_said(was)} in the baseline"
+        what, line = _failure(item.case)
+        reasons.append(_reason(decision, f"new_failure: {policy.new_failure}", item,
+                               f"{item.case.case_id} fails now and {then}: {what}",
+                               _fail_how(item), line))
+    return reasons
+
+
+def _said(outcome: str) -> str:
+    return {PASS: "passing", ERROR: "erroring", UNCERTAIN: "uncertain",
+            NOT_RUN: "not run"}.get(outcome, outcome)
+
+
+def _run_reasons(evidence: Evidence, judged: list[_Judged]) -> list[Reason]:
+    reasons = []
+    if evidence.suite != "full":
+        ran = [j.case.case_id for j in judged]
+        shown = _short_list(ran) or "none"
+        what = "changed cases" if evidence.suite == "changed" else f"{evidence.suite} cases"
+        reasons.append(Reason(
+            decision=HOLD, rule=f"{evidence.suite} suite: full suite required",
+            message=f"{what}: {shown}; full suite required before release",
+            how_to_resolve="run the full bank (casebank run without --select/changed "
+                           "selection) and gate that evidence"))
+    if not evidence.complete:
+        if evidence.shard:
+            message = (f"evidence of shard {evidence.shard.get('index')} of "
+                       f"{evidence.shard.get('count')} only")
+            how = "merge every shard (casebank merge) and gate the merged evidence"
+        elif evidence.interrupted:
+            message = "the run was interrupted; its evidence is partial"
+            how = "re-run the suite to the end"
+        else:
+            message = "the evidence is incomplete (the run did not finish)"
+            how = "re-run the suite to the end"
+        reasons.append(Reason(decision=HOLD, rule="incomplete evidence", message=message,
+                              how_to_resolve=how))
+    not_run: dict[str, list[str]] = {}
+    for item in judged:
+        if item.outcome == NOT_RUN:
+            not_run.setdefault(item.case.not_run_reason or "not run", []).append(item.case.case_id)
+    for why, ids in not_run.items():
+        paths = {j.case.case_id: j.case for j in judged}
+        first = paths[ids[0]]
+        reasons.append(Reason(
+            decision=HOLD, rule="not run",
+            message=f"{len(ids)} case{'s' if len(ids) > 1 else ''} not run ({why}): "
+                    f"{_short_list(ids)}",
+            case_id=first.case_id if len(ids) == 1 else None,
+            path=first.path if len(ids) == 1 else None,
+            line=first.line if len(ids) == 1 else None,
+            how_to_resolve="re-run so every selected case has a result; unknown is never a pass"))
+    recorded = {j.case.case_id for j in judged}
+    missing = sorted(set(evidence.selected) - recorded)
+    if missing:
+        reasons.append(Reason(
+            decision=HOLD, rule="not run",
+            message=f"{len(missing)} selected case{'s' if len(missing) > 1 else ''} "
+                    f"have no result in the evidence: {_short_list(missing)}",
+            how_to_resolve="re-run so every selected case has a result; unknown is never a pass"))
+    return reasons
+
+
+def _change_reasons(bank_changes: list[BankChange],
+                    policy_changes: list[PolicyChange]) -> list[Reason]:
+    reasons = []
+    for change in bank_changes:
+        if change.erodes:
+            reasons.append(Reason(
+                decision=HOLD, rule="bank erosion", message=f"{change.case_id}: {change.summary()}",
+                case_id=change.case_id, path=change.path, line=change.line,
+                how_to_resolve="a bank owner confirms the change in code review; the gate "
+                               "keeps using the base's cases until it is merged"))
+    for change in policy_changes:
+        if change.loosens:
+            reasons.append(Reason(
+                decision=HOLD, rule="policy loosened", message=f"{change.field}: {change.message}",
+                path=change.path, line=change.line,
+                how_to_resolve="a policy owner confirms the change in code review; this run "
+                               "is gated with the base's policy"))
+    return reasons
+
+
+def _waiver_notes(judged: list[_Judged], policy: Policy, today: dt.date) -> list[str]:
+    notes = []
+    by_id = {j.case.case_id: j for j in judged}
+    for waiver in policy.waivers:
+        item = by_id.get(waiver.case)
+        until = waiver.expires.isoformat()
+        if item is None:
+            notes.append(f"waiver for {waiver.case}: no such case in this run")
+        elif item.waiver == waiver:
+            notes.append(f"{waiver.case} failed and is waived until {until} "
+                         f"(owner {waiver.owner}: {waiver.reason})")
+        elif not waiver.active(today):
+            notes.append(f"waiver for {waiver.case} expired on {until}")
+        elif item.counted == PASS:
+            notes.append(f"waiver for {waiver.case} (until {until}) is not needed: the case "
+                         "passes; remove it")
+    return notes
+
+
+def _flaky_notes(judged: list[_Judged]) -> list[str]:
+    notes = []
+    for item in judged:
+        if item.case.flaky:
+            outcomes = item.case.sample_outcomes
+            notes.append(f"flaky: {item.case.case_id} ({outcomes.count(PASS)} of "
+                         f"{len(outcomes)} samples passed; its rule needs "
+                         f"{item.case.min_pass} of {item.case.samples_required}; "
+                         f"counted as {item.outcome})")
+    return notes
+
+
+def _coverage(evidence: Evidence, judged: list[_Judged]) -> Coverage:
+    outcomes = [j.outcome for j in judged]
+    not_run = {j.case.case_id: j.case.not_run_reason or "not run"
+               for j in judged if j.outcome == NOT_RUN}
+    recorded = {j.case.case_id for j in judged}
+    for case_id in set(evidence.selected) - recorded:
+        not_run[case_id] = "no result in the evidence"
+    return Coverage(
+        bank=evidence.bank_size or len(judged),
+        selected=len(set(evidence.selected) | recorded),
+        run=sum(1 for o in outcomes if o != NOT_RUN),
+        passed=outcomes.count(PASS),
+        failed=outcomes.count(FAIL),
+        errored=outcomes.count(ERROR),
+        uncertain=outcomes.count(UNCERTAIN),
+        waived=sum(1 for j in judged if j.waiver is not None),
+        held=sum(1 for j in judged if j.held),
+        flaky=sum(1 for j in judged if j.case.flaky),
+        not_run=dict(sorted(not_run.items())),
+        suite=evidence.suite,
+        changed_cases=tuple(sorted(recorded)) if evidence.suite == "changed" else (),
+    )
+
+
+def _describe_baseline(baseline: Evidence) -> str:
+    parts = []
+    if baseline.commit:
+        parts.append(f"commit {baseline.commit[:12]}")
+    model = baseline.target.get("name") or baseline.target.get("model")
+    if model:
+        parts.append(f"target {model}")
+    if baseline.started_at:
+        parts.append(f"run {baseline.started_at}")
+    return ", ".join(parts) or "baseline evidence"
+
+
+def _short_list(ids: list[str]) -> str:
+    ids = sorted(ids)
+    text = ", ".join(ids[:_LIST_LIMIT])
+    if len(ids) > _LIST_LIMIT:
+        text += f" and {len(ids) - _LIST_LIMIT} more"
+    return text
+
+
+def _reason_key(reason: Reason) -> tuple:
+    return (_RANK[reason.decision], reason.path or "", reason.line or 0, reason.case_id or "",
+            reason.rule, reason.message)
