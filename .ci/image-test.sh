@@ -40,8 +40,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     || { cat "$work/apt.log"; fail "apt-get install ${missing[*]}"; }
 fi
 
-# podman in this sandbox needs runc (crun is not available everywhere) and ulimits below the
-# host's hard limits, or every container fails to start.
+# podman here runs containers with runc (the runtime installed above; podman would prefer crun
+# where both exist), and with the host's rlimits every container fails to start ("error setting
+# rlimits ... operation not permitted"), so the defaults are lowered.
 export CONTAINERS_CONF="$work/containers.conf"
 cat >"$CONTAINERS_CONF" <<'EOF'
 [containers]
