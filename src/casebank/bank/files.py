@@ -1,0 +1,74 @@
+"""Files a case refers to (``file:``, ``schema_file:``): paths relative to the project root
+(the folder holding casebank.yaml) that must stay inside it."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from casebank.bank.limits import Limits
+
+# Reads a project-relative POSIX path; None when the file does not exist. May raise
+# UnsafeReference when the path exists but must not be read (e.g. a symlink leading out).
+ReadFile = Callable[[str], bytes | None]
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class UnsafeReference(Exception):
+    """A referenced path that must not be read, with what to do about it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def normalize_reference(ref: str) -> str:
+    """``ref`` as a clean project-relative POSIX path; raises UnsafeReference when it is
+    absolute or leaves the project."""
+    hint = "write it relative to the folder holding casebank.yaml, e.g. prompts/agent.md"
+    if "\\" in ref:
+        raise UnsafeReference(f"`{ref}` uses backslashes", "separate folders with /")
+    if ref.startswith(("/", "~")) or _DRIVE.match(ref):
+        raise UnsafeReference(f"`{ref}` is an absolute path", hint)
+    clean = posixpath.normpath(ref)
+    if clean == ".." or clean.startswith("../"):
+        raise UnsafeReference(f"`{ref}` leads outside the project", hint)
+    if clean in (".", ""):
+        raise UnsafeReference(f"`{ref}` is not a file", hint)
+    return clean
+
+
+def project_reader(root: Path, limits: Limits) -> ReadFile:
+    """A cached ``read_file`` for files in the work tree under ``root``; symlinks may be
+    followed only while they stay inside it."""
+    base = root.resolve()
+    cache: dict[str, bytes | None] = {}
+
+    def read_file(ref: str) -> bytes | None:
+        if ref in cache:
+            return cache[ref]
+        path = base / normalize_reference(ref)
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # missing, a broken link, or a symlink loop
+            cache[ref] = None
+            return None
+        if not real.is_relative_to(base):
+            raise UnsafeReference(f"`{ref}` is a symlink leading outside the project",
+                                  "commit the file itself inside the project")
+        if not real.is_file():
+            raise UnsafeReference(f"`{ref}` is not a file")
+        size = real.stat().st_size
+        if size > limits.max_file_bytes:
+            raise UnsafeReference(f"`{ref}` is {size:,} bytes, over the limit of "
+                                  f"{limits.max_file_bytes:,} bytes",
+                                  "raise limits.max_file_bytes in casebank.yaml")
+        data = real.read_bytes()
+        cache[ref] = data
+        return data
+
+    return read_file

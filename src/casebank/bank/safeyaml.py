@@ -1,0 +1,332 @@
+"""Read untrusted YAML (case files arrive in pull requests) into plain data, safely and fast.
+
+libyaml (ruamel's C parser) composes the node graph; one Python walk then builds plain
+data (dict, list, str, int, float, bool, None) and a ``{field path: Position}`` map, and
+rejects what a case file has no business containing: custom tags, duplicate keys, merge
+keys, deep nesting, and aliases that expand beyond a small limit. Nothing is constructed
+from a tag, so no YAML feature can run code or allocate more than the limits allow.
+
+Timestamps stay the strings they were written as (``date: 2026-03-14`` is
+``"2026-03-14"``), so every document is also valid JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.cyaml import CParser
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import VersionedResolver
+
+from casebank.bank.case import FieldPath, Position, render_field
+from casebank.bank.limits import MAX_DEPTH, Limits
+from casebank.errors import Problem
+
+_T = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
+TIMESTAMP, MAP, SEQ, MERGE = _T + "timestamp", _T + "map", _T + "seq", _T + "merge"
+
+# Brackets open flow collections; past this many we measure nesting with the event stream
+# first, because libyaml's composer recurses in C and a deep enough file would crash it.
+_BRACKETS_WITHOUT_DEPTH_SCAN = 1000
+
+
+@dataclass(frozen=True)
+class Document:
+    """A YAML file as plain data, with the position of every field (mapping entries at
+    their key, list items at the item)."""
+
+    data: Any
+    positions: dict[FieldPath, Position]
+
+
+class _Composer(CParser, VersionedResolver):  # type: ignore[misc]
+    """libyaml's parser and composer with the YAML 1.2 resolver (``yes`` is a string)."""
+
+    def __init__(self, stream: bytes) -> None:
+        CParser.__init__(self, stream)
+        VersionedResolver.__init__(self, version=None, loadumper=self)
+
+
+class _Stop(Exception):
+    """A problem after which walking the file any further is pointless or unsafe."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def parse_yaml(path: str, data: bytes, limits: Limits) -> Document | list[Problem]:
+    """Parse one YAML document from ``data`` (the bytes of the file at ``path``).
+
+    Returns the document, or every problem found (each with line and column).
+    """
+    if len(data) > limits.max_file_bytes:
+        return [Problem(path, f"file is {len(data):,} bytes, over the limit of "
+                        f"{limits.max_file_bytes:,} bytes", 1, 1,
+                        hint="split the case, or raise limits.max_file_bytes in casebank.yaml")]
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line, col = _line_col(data, nul)
+        return [Problem(path, "this is a binary file (it contains a NUL byte), not YAML text",
+                        line, col)]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, col = _line_col(data, err.start)
+        return [Problem(path, f"not UTF-8 text: byte 0x{data[err.start]:02x} cannot be decoded",
+                        line, col, hint="save the file as UTF-8")]
+    if data.count(b"[") + data.count(b"{") > _BRACKETS_WITHOUT_DEPTH_SCAN:
+        deep = _too_deep(path, data)
+        if deep:
+            return [deep]
+    try:
+        root = _Composer(data).get_single_node()
+    except YAMLError as err:
+        return [_syntax_problem(path, text, err)]
+    except Exception:  # noqa: BLE001 - libyaml's composer has bugs on some bad input
+        return [_pure_python_problem(path, text)]
+    if root is None:
+        return [Problem(path, "the file is empty", 1, 1)]
+    walk = _Walk(path, limits)
+    try:
+        value = walk.build(root, (), 0)
+    except _Stop as stop:
+        return [stop.problem]
+    if walk.problems:
+        return walk.problems
+    walk.positions.setdefault((), _position(root))
+    return Document(value, walk.positions)
+
+
+def _line_col(data: bytes | str, offset: int) -> tuple[int, int]:
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    line = data.count(newline, 0, offset) + 1  # type: ignore[arg-type]
+    start = data.rfind(newline, 0, offset) + 1  # type: ignore[arg-type]
+    return line, offset - start + 1
+
+
+def _position(node: Any) -> Position:
+    mark = node.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _syntax_problem(path: str, text: str, err: YAMLError) -> Problem:
+    if isinstance(err, ReaderError):
+        line, col = _line_col(text, err.position)
+        return Problem(path, f"character #x{err.character:04x} is not allowed in YAML "
+                       f"({err.reason})", line, col)
+    if not isinstance(err, MarkedYAMLError) or err.problem_mark is None:
+        return Problem(path, f"YAML error: {err}", 1, 1)
+    mark = err.problem_mark
+    problem = str(err.problem or "")
+    if "expected a single document" in str(err.context or ""):
+        return Problem(path, "a second YAML document starts here: a case file holds exactly "
+                       "one document", mark.line + 1, mark.column + 1,
+                       hint="remove the `---` line and what follows, or move it to its own file")
+    message = f"YAML syntax error: {problem}"
+    if problem.startswith("found undefined alias"):
+        message = "this alias (*name) refers to an anchor (&name) that is not defined before it"
+    elif err.context and err.context_mark is not None:
+        message += f" ({err.context} at line {err.context_mark.line + 1})"
+    return Problem(path, message, mark.line + 1, mark.column + 1)
+
+
+def _pure_python_problem(path: str, text: str) -> Problem:
+    """Ask ruamel's pure-Python composer for a located message (slow, error path only)."""
+    from ruamel.yaml import YAML
+
+    try:
+        YAML(typ="safe", pure=True).compose(text)
+    except YAMLError as err:
+        return _syntax_problem(path, text, err)
+    except Exception:  # noqa: BLE001
+        pass
+    return Problem(path, "the file could not be parsed as YAML", 1, 1)
+
+
+def _too_deep(path: str, data: bytes) -> Problem | None:
+    """Nesting deeper than MAX_DEPTH, measured on the event stream (no recursion)."""
+    parser = _Composer(data)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            name = type(event).__name__
+            if name in ("SequenceStartEvent", "MappingStartEvent"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return Problem(path, f"nested more than {MAX_DEPTH} levels deep",
+                                   mark.line + 1, mark.column + 1)
+            elif name in ("SequenceEndEvent", "MappingEndEvent"):
+                depth -= 1
+    except YAMLError:
+        return None  # the composer reports the syntax error with its position
+    return None
+
+
+class _Walk:
+    """One pass over the node graph: plain data, positions, and the checks above."""
+
+    def __init__(self, path: str, limits: Limits) -> None:
+        self.path = path
+        self.limits = limits
+        self.positions: dict[FieldPath, Position] = {}
+        self.problems: list[Problem] = []
+        self.built: dict[int, tuple[Any, int]] = {}  # id(collection) -> (value, expanded size)
+        self.active: set[int] = set()  # collections being built (an alias to one is a cycle)
+        self.nodes = 0  # nodes visited, aliases expanded
+        self.alias_nodes = 0
+
+    def problem(self, node: Any, field: FieldPath, message: str, hint: str | None = None) -> None:
+        mark = node.start_mark
+        self.problems.append(Problem(self.path, message, mark.line + 1, mark.column + 1,
+                                     render_field(field) or None, hint))
+
+    def stop(self, node: Any, field: FieldPath, message: str, hint: str | None = None) -> _Stop:
+        mark = node.start_mark
+        return _Stop(Problem(self.path, message, mark.line + 1, mark.column + 1,
+                             render_field(field) or None, hint))
+
+    def build(self, node: Any, field: FieldPath, depth: int) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            self.nodes += 1
+            return self.scalar(node, field)
+        key = id(node)
+        seen = self.built.get(key)
+        if seen is not None:  # reached again through an alias: count what it expands to
+            self.alias_nodes += seen[1]
+            self.nodes += seen[1]
+            if self.alias_nodes > self.limits.max_alias_nodes:
+                raise self.stop(node, field, f"aliases (*name) expand to more than "
+                                f"{self.limits.max_alias_nodes:,} nodes",
+                                "write the repeated parts out, or raise limits.max_alias_nodes "
+                                "in casebank.yaml")
+            return seen[0]
+        if key in self.active:
+            raise self.stop(node, field, "this alias refers to a collection that contains it "
+                            "(a recursive structure)")
+        if depth >= MAX_DEPTH:
+            raise self.stop(node, (), f"nested more than {MAX_DEPTH} levels deep")
+        if node.tag not in (MAP, SEQ):
+            self.problem(node, field, f"the tag `{show_tag(node.tag)}` is not allowed here",
+                         "case files are plain data: remove the tag")
+        start = self.nodes
+        self.nodes += 1
+        self.active.add(key)
+        if cls is MappingNode:
+            value: Any = self.mapping(node, field, depth)
+        elif cls is SequenceNode:
+            value = self.sequence(node, field, depth)
+        else:  # pragma: no cover - libyaml only composes the three node kinds
+            raise self.stop(node, field, "unexpected YAML node")
+        self.active.discard(key)
+        self.built[key] = (value, self.nodes - start)
+        return value
+
+    def mapping(self, node: Any, field: FieldPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        positions = self.positions
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not ScalarNode:
+                self.problem(key_node, field, "a key must be plain text, not a list or mapping")
+                continue
+            tag = key_node.tag
+            if tag == MERGE:
+                self.problem(key_node, field, "merge keys (<<) are not supported",
+                             "write the keys out")
+                continue
+            if tag not in _KEY_TAGS:
+                self.problem(key_node, field, f"the tag `{show_tag(tag)}` is not allowed here",
+                             "case files are plain data: remove the tag")
+                continue
+            name = key_node.value
+            child = field + (name,)
+            if name in out:
+                first = positions.get(child)
+                where = f" (first at line {first.line})" if first else ""
+                self.problem(key_node, child, f"duplicate key `{name}`{where}",
+                             "keep one of them")
+                continue
+            mark = key_node.start_mark
+            positions[child] = Position(mark.line + 1, mark.column + 1)
+            self.nodes += 1
+            out[name] = self.build(value_node, child, depth + 1)
+        return out
+
+    def sequence(self, node: Any, field: FieldPath, depth: int) -> list[Any]:
+        out: list[Any] = []
+        positions = self.positions
+        for index, item in enumerate(node.value):
+            child = field + (index,)
+            mark = item.start_mark
+            positions[child] = Position(mark.line + 1, mark.column + 1)
+            out.append(self.build(item, child, depth + 1))
+        return out
+
+    def scalar(self, node: Any, field: FieldPath) -> Any:
+        tag = node.tag
+        text = node.value
+        if tag == STR:
+            return text
+        make = _SCALARS.get(tag)
+        if make is None:
+            self.problem(node, field, f"the tag `{show_tag(tag)}` is not allowed here",
+                         "case files are plain data: remove the tag")
+            return None
+        try:
+            return make(text)
+        except ValueError:
+            self.problem(node, field, f"`{text}` is not a valid {tag.rsplit(':', 1)[-1]}")
+            return None
+
+
+def show_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:python/object`` -> ``!!python/object``, as it was written."""
+    return "!!" + tag[len(_T):] if tag.startswith(_T) else tag
+
+
+def _int(text: str) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    lower = digits.lower()
+    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+        if lower.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits, 10)
+
+
+def _float(text: str) -> float:
+    lower = text.replace("_", "").lower()
+    if lower in (".inf", "+.inf"):
+        return float("inf")
+    if lower == "-.inf":
+        return float("-inf")
+    if lower == ".nan":
+        return float("nan")
+    return float(lower)
+
+
+def _bool(text: str) -> bool:
+    lower = text.lower()
+    if lower == "true":
+        return True
+    if lower == "false":
+        return False
+    raise ValueError(text)
+
+
+_SCALARS = {
+    INT: _int,
+    FLOAT: _float,
+    BOOL: _bool,
+    NULL: lambda text: None,
+    TIMESTAMP: str,
+}
+_KEY_TAGS = frozenset((STR, INT, FLOAT, BOOL, NULL, TIMESTAMP))
