@@ -79,3 +79,64 @@ def changed_files(path: str | Path, base: str, head: str) -> list[tuple[str, str
         if name:
             changes.append((status[:1], name))
     return changes
+
+
+# -- notes: evidence recorded per commit (refs/notes/casebank) ----------------------------------
+
+_IDENTITY = {"GIT_AUTHOR_NAME": "casebank", "GIT_AUTHOR_EMAIL": "casebank@localhost",
+             "GIT_COMMITTER_NAME": "casebank", "GIT_COMMITTER_EMAIL": "casebank@localhost"}
+
+
+def _identity_env(repo: git.Repo) -> dict[str, str] | None:
+    """A fallback identity for the notes commit when git has none configured (fresh CI)."""
+    try:
+        repo.git.config("user.email")
+        return None
+    except GitCommandError:
+        return _IDENTITY
+
+
+def add_note(path: str | Path, ref: str, commit: str, data: bytes) -> None:
+    """Attach ``data`` as the note of ``commit`` under ``ref``, replacing an existing note."""
+    import tempfile
+
+    repo = _repo(path)
+    with tempfile.NamedTemporaryFile(prefix="casebank-note-", delete=False) as fh:
+        fh.write(data)
+    try:
+        repo.git.notes(f"--ref={ref}", "add", "-f", "-F", fh.name, commit,
+                       env=_identity_env(repo))
+    finally:
+        Path(fh.name).unlink(missing_ok=True)
+
+
+def read_note(path: str | Path, ref: str, commit: str) -> bytes | None:
+    """The note of ``commit`` under ``ref``; None when there is none."""
+    try:
+        return _repo(path).git.notes(f"--ref={ref}", "show", commit, stdout_as_string=False)
+    except GitCommandError:
+        return None
+
+
+def fetch_ref(path: str | Path, remote: str, ref: str, into: str | None = None) -> bool:
+    """Fetch ``ref`` from ``remote`` (force-updating ``into``, default the same name)."""
+    try:
+        _repo(path).git.fetch(remote, f"+{ref}:{into or ref}")
+        return True
+    except GitCommandError:
+        return False
+
+
+def push_ref(path: str | Path, remote: str, ref: str) -> bool:
+    """Push ``ref`` to ``remote``; False when the remote refused (e.g. not a fast-forward)."""
+    try:
+        _repo(path).git.push(remote, f"{ref}:{ref}")
+        return True
+    except GitCommandError:
+        return False
+
+
+def merge_notes(path: str | Path, ref: str, other: str) -> None:
+    """Merge the notes ref ``other`` into ``ref``, keeping ``ref``'s note on conflicts."""
+    repo = _repo(path)
+    repo.git.notes(f"--ref={ref}", "merge", "-s", "ours", other, env=_identity_env(repo))

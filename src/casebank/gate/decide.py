@@ -79,10 +79,12 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
     reasons: list[Reason] = []
     notes: list[str] = []
 
-    reasons += _case_reasons(judged, policy)
-    reasons += _rule_reasons(judged, policy, evidence, notes)
-    if baseline is not None:
-        reasons += _new_failure_reasons(judged, policy, baseline)
+    before = {c.case_id: c.outcome for c in baseline.cases} if baseline is not None else None
+    reasons += _case_reasons(judged, policy, before)
+    reasons += _rule_reasons(judged, policy, evidence, notes, before)
+    if before is not None:
+        blocked = {r.case_id for r in reasons if r.decision == BLOCK}
+        reasons += _new_failure_reasons(judged, policy, before, blocked)
     reasons += _run_reasons(evidence, judged)
     reasons += _change_reasons(bank_changes, policy_changes)
     notes += _waiver_notes(judged, policy, today)
@@ -187,7 +189,8 @@ def _stale(item: _Judged) -> str:
             f"a new output needs a new review")
 
 
-def _case_reasons(judged: list[_Judged], policy: Policy) -> list[Reason]:
+def _case_reasons(judged: list[_Judged], policy: Policy,
+                  before: dict[str, str] | None) -> list[Reason]:
     reasons = []
     for item in judged:
         case = item.case
@@ -221,14 +224,16 @@ def _case_reasons(judged: list[_Judged], policy: Policy) -> list[Reason]:
             rule = f"{case.severity}: block on any failure (default)"
         else:
             continue  # a rate or count rule decides for the whole group
-        reasons.append(_reason(BLOCK, rule, item, _failed_message(item, what),
+        reasons.append(_reason(BLOCK, rule, item, _failed_message(item, what, before),
                                _fail_how(item), line))
     return reasons
 
 
-def _failed_message(item: _Judged, what: str) -> str:
+def _failed_message(item: _Judged, what: str, before: dict[str, str] | None) -> str:
     case = item.case
     text = f"{case.case_id} failed"
+    if before is not None and before.get(case.case_id) != FAIL:
+        text += f" ({_then(before.get(case.case_id))}: a new failure)"
     if item.review is not None:
         text += f" (rejected in {item.review.path} by {item.review.reviewer})"
     if what:
@@ -246,7 +251,7 @@ def _fail_how(item: _Judged) -> str:
 
 
 def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
-                  notes: list[str]) -> list[Reason]:
+                  notes: list[str], before: dict[str, str] | None) -> list[Reason]:
     reasons = []
     whole_run = evidence.suite == "full" and evidence.complete
     for rule in policy.rules:
@@ -260,7 +265,7 @@ def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
                     what, line = _failure(item.case)
                     reasons.append(_reason(
                         BLOCK, rule.describe(), item,
-                        f"{_failed_message(item, what)}; {len(failing)} of {len(group)} "
+                        f"{_failed_message(item, what, before)}; {len(failing)} of {len(group)} "
                         f"{rule.group} cases failed ({percent(rate)}), more than the "
                         f"{percent(rule.max_failure_rate)} allowed",
                         _fail_how(item), line))
@@ -279,23 +284,29 @@ def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
     return reasons
 
 
-def _new_failure_reasons(judged: list[_Judged], policy: Policy,
-                         baseline: Evidence) -> list[Reason]:
+def _new_failure_reasons(judged: list[_Judged], policy: Policy, before: dict[str, str],
+                         blocked: set[str | None]) -> list[Reason]:
+    """A counted failure that did not fail in the baseline (cases already blocked by a rule
+    say "a new failure" in their own reason)."""
     if policy.new_failure not in (POLICY_BLOCK, POLICY_HOLD):
         return []
-    before = {c.case_id: c.outcome for c in baseline.cases}
     decision = BLOCK if policy.new_failure == POLICY_BLOCK else HOLD
     reasons = []
     for item in judged:
-        if not item.failing or before.get(item.case.case_id) == FAIL:
+        case_id = item.case.case_id
+        if not item.failing or before.get(case_id) == FAIL or case_id in blocked:
             continue
-        was = before.get(item.case.case_id)
-        then = "it is not in the baseline" if was is None else f"it was {_said(was)} in the baseline"
         what, line = _failure(item.case)
         reasons.append(_reason(decision, f"new_failure: {policy.new_failure}", item,
-                               f"{item.case.case_id} fails now and {then}: {what}",
+                               f"{case_id} fails now and {_then(before.get(case_id))}: {what}",
                                _fail_how(item), line))
     return reasons
+
+
+def _then(was: str | None) -> str:
+    if was is None:
+        return "it is not in the baseline"
+    return f"it was {_said(was)} in the baseline"
 
 
 def _said(outcome: str) -> str:

@@ -254,12 +254,12 @@ def _schema_problems(raw: Any, *, source: str, text: bytes | None,
                      prefix: tuple[str | int, ...]) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(schema())
     problems = []
-    for error in sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.path]):
+    for error in validator.iter_errors(raw):
         path = tuple(error.path)
         message, hint = _explain(error)
         line = yamlfile.line_of(text, prefix + path) if text is not None else None
         problems.append(_problem(source, line, _dotted(prefix + path), message, hint))
-    return problems
+    return sorted(problems, key=lambda p: (p.line or 0, p.field or "", p.message))
 
 
 def _explain(error: jsonschema.ValidationError) -> tuple[str, str | None]:

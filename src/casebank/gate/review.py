@@ -82,12 +82,19 @@ def parse_review(path: str, data: bytes) -> Review | list[Problem]:
         return [doc]
     problems = []
     validator = jsonschema.Draft202012Validator(schema())
-    for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.path]):
+    missing = []
+    for error in validator.iter_errors(doc):
+        if error.validator == "required" and not error.path:
+            missing += [name for name in error.validator_value if name not in error.instance]
+            continue
         field = ".".join(str(p) for p in error.path) or None
         problems.append(Problem(path, _message(error), line=yamlfile.line_of(data, tuple(error.path)),
                                 field=field))
+    if missing:
+        problems.append(Problem(path, f"missing {', '.join(dict.fromkeys(missing))}", line=1,
+                                hint="write review files with casebank review"))
     if problems:
-        return problems
+        return sorted(problems, key=lambda p: (p.line or 0, p.field or ""))
     stem = PurePosixPath(path).name.rsplit(".", 1)[0]
     if doc["case"] != stem:
         return [Problem(path, f"case {doc['case']!r} does not match the file name",

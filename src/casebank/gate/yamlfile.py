@@ -12,12 +12,22 @@ import io
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from casebank.errors import Problem
 
 MAX_BYTES = 256 * 1024
+
+
+class _Constructor(SafeConstructor):
+    """Safe constructor that keeps dates as the strings written (validated later, with a
+    line number, instead of failing inside the loader on 2026-02-30)."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
 
 def load(data: bytes, *, source: str, max_bytes: int = MAX_BYTES) -> dict[str, Any] | Problem:
@@ -31,6 +41,7 @@ def load(data: bytes, *, source: str, max_bytes: int = MAX_BYTES) -> dict[str, A
     if "\x00" in text:
         return Problem(source, "binary file (contains NUL bytes)")
     yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = _Constructor
     try:
         for event in yaml.parse(io.StringIO(text)):
             if isinstance(event, AliasEvent):
@@ -70,26 +81,33 @@ def plain(value: Any) -> Any:
 
 
 def line_of(data: bytes | str | None, path: tuple[str | int, ...]) -> int | None:
-    """1-based line of the value at ``path`` (falling back to its nearest ancestor)."""
+    """1-based line of the value at ``path`` (falling back to its nearest ancestor).
+
+    Works on the node tree (no construction), so it also locates values that would not
+    construct, such as the date 2026-02-30. A mapping key's line is where the key is; a list
+    item's line is where the item starts.
+    """
     if data is None:
         return None
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     try:
-        node: Any = YAML(typ="rt").load(text)
+        node = YAML(typ="safe", pure=True).compose(io.StringIO(text))
     except YAMLError:
         return None
-    line: int | None = 1
+    if node is None:
+        return None
+    line = 1
     for part in path:
-        try:
-            if isinstance(part, int):
-                if not isinstance(node, list) or part >= len(node):
-                    break
-                line = node.lc.item(part)[0] + 1
-            else:
-                if not isinstance(node, dict) or part not in node:
-                    break
-                line = node.lc.key(part)[0] + 1
-            node = node[part]
-        except (AttributeError, KeyError, IndexError, TypeError):
+        if isinstance(node, MappingNode) and isinstance(part, str):
+            pair = next(((k, v) for k, v in node.value
+                         if isinstance(k, ScalarNode) and k.value == part), None)
+            if pair is None:
+                break
+            line = pair[0].start_mark.line + 1
+            node = pair[1]
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
             break
     return line
