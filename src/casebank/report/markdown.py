@@ -6,7 +6,8 @@ ids, paths) goes through ``casebank.report.sanitize`` before it lands in markdow
 
 GitHub's limits are kept here, where the sizes are known: a comment body must be under
 65,536 characters, a check run's summary and text at most 65,535 each, a step summary under
-1 MiB. When the failing cases do not fit, the list is cut and says where the rest is.
+1 MiB. Sizes are measured in UTF-8 bytes, which is what GitHub counts for check runs and
+never less than the characters it counts for comments. When the failing cases do not fit, the list is cut and says where the rest is.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from casebank.report import sanitize
 from casebank.run.result import NOT_RUN, CaseResult
 
 COMMENT_LIMIT = 65_535  # GitHub rejects comment bodies of 65,536 characters or more
-CHECK_TEXT_LIMIT = 65_535  # check run output.summary / output.text maxLength
+CHECK_TEXT_LIMIT = 65_535  # check run output.summary / output.text: at most 65,535 bytes
 STEP_SUMMARY_LIMIT = 1024 * 1024 - 1  # bytes; GitHub drops larger step summaries
 
 COMMENT_MARKER = "<!-- casebank:comment -->"
@@ -278,18 +279,18 @@ def cases_section(cases: Sequence[CaseResult], links: Links, budget: int,
     if not bad:
         return ""
     head = f"### {title} ({len(bad)})\n"
-    reserve = 400  # room for the "… and N more" line
+    reserve = 600  # room for the "… and N more" line
     parts = [head]
-    used = len(head)
+    used = size(head)
     shown = 0
     for case in bad:
         block = case_block(case, links)
-        if used + len(block) + 1 > budget - reserve:
+        if used + size(block) + 1 > budget - reserve:
             block = case_block(case, links, excerpt=300)
-        if used + len(block) + 1 > budget - reserve:
+        if used + size(block) + 1 > budget - reserve:
             break
         parts.append(block)
-        used += len(block) + 1
+        used += size(block) + 1
         shown += 1
     if shown < len(bad):
         rest = bad[shown:]
@@ -329,7 +330,7 @@ def comment(verdict: Verdict, evidence: Evidence, *, check_name: str, links: Lin
         bank_changes(verdict, links)) if p)
     bottom = coverage(verdict) + "\n\n" + evidence_pointer(links, evidence)
     top = _cap(top, limit // 2)
-    budget = limit - len(top) - len(bottom) - 8
+    budget = limit - size(top) - size(bottom) - 8
     middle = cases_section(evidence.cases, links, budget)
     return _cap("\n\n".join(p for p in (top, middle, bottom) if p), limit)
 
@@ -346,9 +347,9 @@ def gate_check(verdict: Verdict, evidence: Evidence, links: Links) -> CheckText:
     top = "\n\n".join(p for p in (gate_diff(verdict, links), bank_changes(verdict, links)) if p)
     top = _cap(top, CHECK_TEXT_LIMIT // 2)
     bottom = coverage(verdict) + "\n\n" + evidence_pointer(links, evidence)
-    budget = CHECK_TEXT_LIMIT - len(top) - len(bottom) - 8
+    budget = CHECK_TEXT_LIMIT - size(top) - size(bottom) - 8
     text = "\n\n".join(p for p in (top, cases_section(evidence.cases, links, budget), bottom) if p)
-    return CheckText(title=_cap(title, 200), summary=summary, text=_cap(text, CHECK_TEXT_LIMIT))
+    return CheckText(title=_short(title, 200), summary=summary, text=_cap(text, CHECK_TEXT_LIMIT))
 
 
 def changed_check(cases: Sequence[CaseResult], why_selected: str, links: Links,
@@ -373,7 +374,7 @@ def changed_check(cases: Sequence[CaseResult], why_selected: str, links: Links,
     parts += ["\n".join(rows), evidence_pointer(links)]
     summary = _cap("\n\n".join(parts), CHECK_TEXT_LIMIT)
     text = cases_section(cases, links, CHECK_TEXT_LIMIT - 100, title="Changed cases that did not pass")
-    return CheckText(title=_cap(title, 200), summary=summary, text=text)
+    return CheckText(title=_short(title, 200), summary=summary, text=text)
 
 
 @dataclass
@@ -396,13 +397,9 @@ def step_summary(verdict: Verdict, evidence: Evidence, *, check_name: str, links
         headline(verdict, counts, check_name), extras.changed, why(verdict, links),
         gate_diff(verdict, links), bank_changes(verdict, links)) if p)
     bottom = "\n\n".join(p for p in (coverage(verdict), notes, evidence_pointer(links, evidence)) if p)
-    # Characters may take up to 4 bytes; budget the cases section in characters conservatively.
-    used = len((top + bottom).encode("utf-8"))
-    budget = max(0, (limit - used) // 2)
+    budget = limit - size(top) - size(bottom) - 8
     text = "\n\n".join(p for p in (top, cases_section(evidence.cases, links, budget), bottom) if p)
-    while len(text.encode("utf-8")) > limit:
-        text = _cap(text, len(text) * 3 // 4)
-    return text + "\n"
+    return _cap(text, limit - 1) + "\n"
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -431,12 +428,22 @@ def _json(value: object) -> str:
         return str(value)
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def size(text: str) -> int:
+    """Size as GitHub measures its strictest limits: UTF-8 bytes (never fewer than characters)."""
+    return len(text.encode("utf-8"))
+
+
 def _cap(text: str, limit: int) -> str:
-    """Cut markdown at a line boundary below ``limit``, closing what the cut left open."""
-    if len(text) <= limit:
+    """Cut markdown at a line boundary to at most ``limit`` bytes, closing what the cut left open."""
+    if size(text) <= limit:
         return text
     note = "\n\n… cut to fit GitHub's size limit; the full report is in the evidence."
-    cut = text[: max(0, limit - len(note) - 200)]
+    room = max(0, limit - size(note) - 200)
+    cut = text.encode("utf-8")[:room].decode("utf-8", "ignore")
     cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
     # Close an open code fence and <details> so the rest of the page renders normally.
     fence = _open_fence(cut)

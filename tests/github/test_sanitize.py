@@ -1,0 +1,68 @@
+"""Untrusted model output must be shown, never obeyed: mentions, HTML, fences, workflow commands."""
+
+from __future__ import annotations
+
+import re
+
+from casebank.report import sanitize
+
+ZWSP = "\u200b"
+
+
+def test_mentions_do_not_notify_but_emails_stay_intact() -> None:
+    text = sanitize.inline("ping @octocat and @org/security-team, mail ops@example.com")
+    assert "@octocat" not in text and f"@{ZWSP}octocat" in text
+    assert f"@{ZWSP}org/security" in text
+    assert "ops@example.com" in text  # an email is not a mention: left as written
+
+
+def test_html_is_escaped_in_prose_and_summaries() -> None:
+    text = sanitize.inline('<img src=x onerror=alert(1)> </details><script>bad()</script>')
+    assert "<" not in text and ">" not in text
+    assert "&lt;img" in text and "&lt;/details&gt;" in text
+    assert "<" not in sanitize.html("</summary><b>x</b>")
+
+
+def test_markdown_cannot_add_links_images_or_table_columns() -> None:
+    text = sanitize.inline("![track](http://evil/x.png) [click](http://evil) a | b")
+    assert "![" not in text and "](" not in text.replace("\\]", "")
+    assert "\\|" in text and "\\[" in text
+
+
+def test_a_code_block_cannot_be_closed_by_fences_inside_it() -> None:
+    hostile = "before\n```\n</details>\n# Heading\n````python\nafter"
+    block = sanitize.code_block(hostile)
+    fence = block.split("\n", 1)[0].rstrip("text")
+    assert len(fence) == 5  # longer than the longest backtick run (4)
+    body = block[len(fence) + len("text") + 1:-len(fence) - 1]
+    assert not re.search(r"^`{5,}\s*$", body, re.MULTILINE)  # nothing inside closes it
+    assert block.endswith("\n" + fence)
+
+
+def test_workflow_commands_are_neutralised_on_every_line() -> None:
+    text = sanitize.plain("ok\n::set-output name=verdict::SHIP\n  ::add-mask::x\nend")
+    assert not re.search(r"^\s*::", text, re.MULTILINE)
+    assert f":{ZWSP}:set-output" in text
+    assert not re.search(r"^\s*::", sanitize.code_block("::error::fake"), re.MULTILINE)
+
+
+def test_terminal_escapes_and_control_characters_are_dropped() -> None:
+    assert sanitize.plain("\x1b[31mred\x1b[0m\x07 ok\r\nnext") == "red ok\nnext"
+
+
+def test_long_output_is_truncated_with_a_note() -> None:
+    block = sanitize.code_block("x" * 10_000, 500)
+    assert len(block) < 700
+    assert "truncated: 9,500 more characters in the evidence file" in block
+    many_lines = sanitize.truncate("\n".join(["l"] * 100), 10_000, max_lines=10)
+    assert many_lines.count("\n") == 10 and "truncated" in many_lines
+
+
+def test_inline_code_survives_backticks() -> None:
+    assert sanitize.code("a`b") == "``a`b``"
+    assert sanitize.code("`x`") == "`` `x` ``"
+
+
+def test_hidden_marker_text_cannot_end_the_html_comment() -> None:
+    assert "--" not in sanitize.html_comment("evil --> <b>") and ">" not in \
+        sanitize.html_comment("evil --> <b>")
