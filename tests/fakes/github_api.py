@@ -43,7 +43,8 @@ API summary (all methods are thread-safe):
   manager; ``.url`` is the API root (``http://127.0.0.1:PORT`` plus ``path_prefix``, e.g.
   ``"/api/v3"`` to look like GitHub Enterprise Server).
 - Seeding: ``add_token(token, write=True, login="github-actions[bot]")``;
-  ``add_repo(owner, repo, default_branch="main", private=False)``; ``add_commit(owner, repo, sha)``;
+  ``add_repo(owner, repo, default_branch="main", private=False)``;
+  ``add_commit(owner, repo, sha, branch=None, message=...)`` (for push / merge_group heads);
   ``add_pull(owner, repo, number, head_sha, base_sha, head_ref="feature", base_ref=None, title=...,
   body="", user="octocat", fork_owner=None, merge_commit_sha=None, draft=False)`` (creates the repo,
   the base and head commits and, with ``fork_owner``, a fork holding the head branch);
@@ -63,8 +64,8 @@ API summary (all methods are thread-safe):
   responses that do not match the description: a bug in the fake), ``check_runs(owner, repo)``,
   ``comments(owner, repo, number)``, ``calls(method=None, path_contains=None)``.
 
-Operations served: GET repo, pull, issue; POST/GET/PATCH check run; GET check run annotations;
-GET check runs for a ref; GET/POST issue comments (paginated with ``per_page``/``page`` and a
+Operations served: GET repo, pull, issue, commit; POST/GET/PATCH check run; GET check run
+annotations; GET check runs for a ref (a sha, a branch, ``pull/N/head``); GET/POST issue comments (paginated with ``per_page``/``page`` and a
 ``Link`` header); GET/PATCH/DELETE an issue comment. To add one, add it to
 ``scripts/vendor_github_openapi.py``, regenerate the extract and add a handler to ``HANDLERS``.
 """
@@ -299,7 +300,15 @@ def schema_problems(error: ValidationError) -> list[tuple[str, str]]:
         name = _field_name(where, match.group(1) if match else None)
         return [(name, f'"{name}" wasn\'t supplied.')]
     name = _field_name(where) or "(body)"
-    return [(name, f"For '{name}': {error.message}")]
+    if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):
+        return [(name, f"For '{name}': {len(error.instance)} items, {error.validator} is {error.validator_value}.")]
+    if error.validator in ("maxLength", "minLength") and isinstance(error.instance, str):
+        return [(name, f"For '{name}': {len(error.instance)} characters, {error.validator} is {error.validator_value}.")]
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        reasons = sorted({sub.message for sub in error.context})
+        return [(name, f"For '{name}': no variant of {error.validator} matches ({'; '.join(reasons)[:500]}).")]
+    message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+    return [(name, f"For '{name}': {message}")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,7 +376,14 @@ class Repo:
     private: bool
     created_at: str
     commits: set[str] = field(default_factory=set)
+    branches: dict[str, str] = field(default_factory=dict)
     fork_of: Repo | None = None
+
+    def resolve(self, ref: str) -> str | None:
+        """The commit a ref names: a known sha, a branch, ``heads/x`` or ``refs/heads/x``."""
+        if ref in self.commits:
+            return ref
+        return self.branches.get(ref.removeprefix("refs/").removeprefix("heads/"))
 
     @property
     def full_name(self) -> str:
@@ -515,6 +531,7 @@ class FakeGitHub:
         self._check_runs: dict[int, CheckRun] = {}
         self._comments: dict[int, IssueComment] = {}
         self._faults: list[Fault] = []
+        self._commit_messages: dict[str, str] = {}
         self._next_id = {"repo": 700_000_001, "pull": 1_900_000_001, "issue": 2_500_000_001,
                          "check_run": 30_000_000_001, "comment": 2_600_000_001}
         self._server: ThreadingHTTPServer | None = None
@@ -558,7 +575,7 @@ class FakeGitHub:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-github", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-github", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -587,10 +604,15 @@ class FakeGitHub:
         with self._lock:
             self._repo(owner, repo, default_branch=default_branch, private=private)
 
-    def add_commit(self, owner: str, repo: str, sha: str) -> None:
-        """Make ``sha`` a commit of the repository, so check runs may be created on it."""
+    def add_commit(self, owner: str, repo: str, sha: str, *, branch: str | None = None,
+                   message: str = "Add a case") -> None:
+        """Make ``sha`` a commit of the repository (check runs may be created on it); ``branch`` points at it."""
         with self._lock:
-            self._repo(owner, repo).commits.add(sha)
+            found = self._repo(owner, repo)
+            found.commits.add(sha)
+            self._commit_messages[sha] = message
+            if branch:
+                found.branches[branch] = sha
 
     def add_pull(
         self,
@@ -613,13 +635,18 @@ class FakeGitHub:
         with self._lock:
             base_repo = self._repo(owner, repo)
             base_repo.commits.update({head_sha, base_sha})
+            base_repo.branches.setdefault(base_ref or base_repo.default_branch, base_sha)
             if merge_commit_sha:
                 base_repo.commits.add(merge_commit_sha)
+                base_repo.branches[f"pull/{number}/merge"] = merge_commit_sha
             head_repo = base_repo
             if fork_owner:
                 head_repo = self._repo(fork_owner, repo, default_branch=base_repo.default_branch)
                 head_repo.fork_of = base_repo
                 head_repo.commits.update({head_sha, base_sha})
+            # like GitHub, the base repository has the head commit under refs/pull/N/head
+            base_repo.branches[f"pull/{number}/head"] = head_sha
+            head_repo.branches[head_ref] = head_sha
             self._pulls[(owner.lower(), repo.lower(), number)] = PullRequest(
                 repo=base_repo,
                 number=number,
@@ -718,6 +745,11 @@ class FakeGitHub:
                     if (comment.owner.lower(), comment.repo.lower(), comment.issue_number)
                     == (owner.lower(), repo.lower(), number)]
 
+    def operation_of(self, method: str, path: str) -> str | None:
+        """The operationId a request would be served by (``None``: not in the extract)."""
+        operation, _ = self._route(method.upper(), path)
+        return operation.operation_id if operation else None
+
     def calls(self, method: str | None = None, path_contains: str | None = None) -> list[RecordedRequest]:
         """Recorded requests, optionally narrowed by method and a path substring."""
         with self._lock:
@@ -783,11 +815,15 @@ class FakeGitHub:
             return self._encode(reply)
 
     def _route(self, method: str, path: str) -> tuple[Operation | None, dict[str, str]]:
+        # the most literal template wins: /commits/{ref}/check-runs over /commits/{ref}
+        best: tuple[int, Operation, dict[str, str]] | None = None
         for operation in self.operations:
             match = operation.pattern.match(path)
             if match and operation.method == method:
-                return operation, {name: unquote(value) for name, value in match.groupdict().items()}
-        return None, {}
+                literal = len(re.sub(r"\{[^}]+\}", "", operation.path))
+                if best is None or literal > best[0]:
+                    best = (literal, operation, {name: unquote(value) for name, value in match.groupdict().items()})
+        return (best[1], best[2]) if best else (None, {})
 
     def _validate(self, operation: Operation, path: str, params: dict[str, str], query: dict[str, str],
                   body: Any) -> list[Violation]:
@@ -819,12 +855,21 @@ class FakeGitHub:
             if operation.body_required:
                 add("(body)", "a JSON request body is required")
             return found
+        problems: list[tuple[str, str]] = []
         for error in sorted(operation.body.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
-            for field_name, message in schema_problems(error):
-                add(field_name, message)
-        if not found and isinstance(body, dict):
-            for field_name, message in GITHUB_RULES.get(operation.operation_id, _no_rules)(body):
-                add(field_name, message)
+            problems.extend(schema_problems(error))
+        rules: list[tuple[str, str]] = []
+        if isinstance(body, dict):
+            try:
+                rules = GITHUB_RULES.get(operation.operation_id, _no_rules)(body)
+            except (TypeError, KeyError, AttributeError):
+                pass  # the schema problems already say what is wrong with the shape
+        # a rule says it better than the schema about the same field, or than an anyOf at the top
+        explained = {name for name, _ in rules}
+        problems = [(name, message) for name, message in problems
+                    if name not in explained and not (rules and name == "(body)")]
+        for field_name, message in problems + rules:
+            add(field_name, message)
         return found
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -1110,6 +1155,24 @@ class FakeGitHub:
             "app": self.app_json(), "pull_requests": pulls,
         }
 
+    def commit_json(self, repo: Repo, sha: str) -> dict[str, Any]:
+        """A ``commit`` (without files: the fake does not know the diff)."""
+        api = self._api(f"/repos/{repo.full_name}")
+        person = {"name": "Octo Cat", "email": "octocat@example.com", "date": repo.created_at}
+        return {
+            "url": f"{api}/commits/{sha}", "sha": sha, "node_id": _node_id("Commit", _stable_id(sha)),
+            "html_url": f"{self.html_url}/{repo.full_name}/commit/{sha}", "comments_url": f"{api}/commits/{sha}/comments",
+            "commit": {
+                "url": f"{api}/git/commits/{sha}", "author": person, "committer": person,
+                "message": self._commit_messages.get(sha, "A commit"), "comment_count": 0,
+                "tree": {"sha": sha[::-1], "url": f"{api}/git/trees/{sha[::-1]}"},
+                "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None,
+                                 "verified_at": None},
+            },
+            "author": self.user_json("octocat"), "committer": self.user_json("octocat"),
+            "parents": [], "stats": {"additions": 0, "deletions": 0, "total": 0}, "files": [],
+        }
+
     def annotation_json(self, run: CheckRun, annotation: dict[str, Any]) -> dict[str, Any]:
         """A ``check-annotation``."""
         return {
@@ -1344,13 +1407,11 @@ def list_check_runs_for_ref(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     if repo is None:
         return NOT_FOUND
-    ref = context.params["ref"].removeprefix("refs/").removeprefix("heads/")
-    shas = {ref} & repo.commits
-    shas |= {p.head_sha for p in fake._pulls.values() if p.repo is repo and p.head_ref == ref}
-    if not shas:
-        raise Refusal("ref", f"No commit found for SHA: {context.params['ref']}", "CheckRun",
+    sha = repo.resolve(context.params["ref"])
+    if sha is None:
+        raise Refusal("ref", f"No commit found for SHA: {context.params['ref']}", "Commit",
                       top_message=f"No commit found for SHA: {context.params['ref']}")
-    runs = [r for r in fake._check_runs.values() if (r.owner, r.repo) == (repo.owner, repo.name) and r.head_sha in shas]
+    runs = [r for r in fake._check_runs.values() if (r.owner, r.repo) == (repo.owner, repo.name) and r.head_sha == sha]
     if "check_name" in context.query:
         runs = [r for r in runs if r.name == context.query["check_name"]]
     if "status" in context.query:
@@ -1363,6 +1424,17 @@ def list_check_runs_for_ref(fake: FakeGitHub, context: _Context) -> Reply:
     runs.sort(key=lambda r: r.id, reverse=True)
     page, headers = fake.paginate(context, [fake.check_run_json(r) for r in runs])
     return Reply(200, {"total_count": len(runs), "check_runs": page}, headers)
+
+
+def get_commit(fake: FakeGitHub, context: _Context) -> Reply:
+    repo = _repo_or_none(fake, context)
+    if repo is None:
+        return NOT_FOUND
+    sha = repo.resolve(context.params["ref"])
+    if sha is None:
+        raise Refusal("ref", f"No commit found for SHA: {context.params['ref']}", "Commit",
+                      top_message=f"No commit found for SHA: {context.params['ref']}")
+    return Reply(200, fake.commit_json(repo, sha))
 
 
 def list_comments(fake: FakeGitHub, context: _Context) -> Reply:
@@ -1431,6 +1503,7 @@ HANDLERS: dict[str, Callable[[FakeGitHub, _Context], Reply]] = {
     "checks/update": update_check_run,
     "checks/list-annotations": list_annotations,
     "checks/list-for-ref": list_check_runs_for_ref,
+    "repos/get-commit": get_commit,
     "issues/list-comments": list_comments,
     "issues/create-comment": create_comment,
     "issues/get-comment": get_comment,
