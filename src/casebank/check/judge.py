@@ -14,7 +14,8 @@ from typing import Any
 from casebank.check.context import JudgeFn
 from casebank.check.describe import shorten
 from casebank.check.kind import (ArgProblem, CheckKind, Env, Outcome, Subject, errored, failed,
-                                 passed, uncertain)
+                                 passed)
+from casebank.check.result import UNCERTAIN
 from casebank.check.structured import parse_json_output
 
 # Bump whenever the wording or layout of the judge prompt changes: cached verdicts graded
@@ -126,9 +127,9 @@ async def check_judge(args: Any, subject: Subject) -> Outcome:
     verdict, confidence, rationale = parsed
     evidence.update(verdict=verdict, confidence=confidence, rationale=rationale)
     if confidence < threshold:
-        return uncertain(f"the judge leaned {verdict} with confidence {confidence:.2f}, below the "
-                         f"threshold {threshold:.2f}; a person must decide: {rationale}",
-                         confidence, **evidence)
+        return Outcome(UNCERTAIN, f"the judge leaned {verdict} with confidence {confidence:.2f}, "
+                       f"below the threshold {threshold:.2f}; a person must decide: {rationale}",
+                       evidence, confidence)
     outcome = passed if verdict == "pass" else failed
     result = outcome(f"the judge says {verdict} (confidence {confidence:.2f}): {rationale}",
                      **evidence)

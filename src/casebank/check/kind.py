@@ -14,7 +14,7 @@ from typing import Any
 
 from casebank.bank.case import Case, FieldPath
 from casebank.check.context import CheckContext, ReadFile
-from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN, CheckResult
+from casebank.check.result import ERROR, FAIL, PASS, CheckResult
 from casebank.run.sample import SampleOutput
 
 
@@ -38,10 +38,6 @@ def failed(message: str, **evidence: Any) -> Outcome:
 
 def errored(message: str, **evidence: Any) -> Outcome:
     return Outcome(ERROR, message, evidence)
-
-
-def uncertain(message: str, confidence: float | None = None, **evidence: Any) -> Outcome:
-    return Outcome(UNCERTAIN, message, evidence, confidence)
 
 
 @dataclass(frozen=True)
