@@ -496,9 +496,12 @@ def _case_files(config: Config, root: Path, paths: Sequence[str] | None,
                                         " holds casebank.yaml)",
                                         hint="pass --config for the project it belongs to"))
                 continue
-            if real.is_dir():
-                for file in _walk(real):
-                    found.setdefault(file, None)
+            if real.is_dir():  # the bank's files below it (not casebank.yaml, reviews...)
+                for folder in config.bank_dirs:
+                    inside = real if real.is_relative_to(folder) else folder
+                    if inside.is_relative_to(real):
+                        for file in _walk(inside):
+                            found.setdefault(file, None)
             else:
                 found.setdefault(real, None)
     files = []

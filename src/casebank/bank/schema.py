@@ -29,6 +29,7 @@ BASE_URI = "https://casebank.dev/schema/"
 CASE = "case.schema.json"
 CONFIG = "config.schema.json"
 
+_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s")
 _TYPE_WORDS = {
     "string": "text",
     "object": "a mapping (key: value)",
@@ -237,8 +238,8 @@ def _unexpected(error: ValidationError, known: list[str]) -> list[str]:
 def _first_sentence(text: Any) -> str | None:
     if not isinstance(text, str) or not text:
         return None
-    cut = text.find(". ")
-    return text[: cut + 1] if cut > 0 else text
+    end = _SENTENCE_END.search(text)
+    return text[: end.start() + 1] if end else text
 
 
 def _describe(value: Any) -> str:

@@ -1,0 +1,121 @@
+"""casebank validate: check casebank.yaml and the case files, print every problem."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from casebank.bank.config import CONFIG_NAME, Config, find_config, load_config
+from casebank.bank.load import Bank, load_bank
+from casebank.errors import ExitCode, Problem, UserError
+
+NAME = "validate"
+HELP = ("Check casebank.yaml and the case files (schema, references, duplicate ids) and print "
+        "every problem. Exit 0 when clean, 2 when not.")
+FORMATS = ("text", "json", "github")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="case files or folders to check (default: the whole bank)")
+    add_config_argument(parser)
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, or github (workflow commands that "
+                        "annotate the case files in a pull request)")
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help=f"the project's {CONFIG_NAME} (default: the nearest one in the "
+                        "current folder or above it, or above the first PATH)")
+
+
+def config_path(given: str | None, paths: Sequence[str] = ()) -> Path:
+    """--config, else the nearest casebank.yaml above the first path or the current folder."""
+    if given:
+        return Path(given)
+    start = paths[0] if paths else "."
+    found = find_config(start)
+    if found is None:
+        raise UserError(f"no {CONFIG_NAME} in {Path(start).absolute()} or any folder above it",
+                        [Problem(CONFIG_NAME, f"not found in {Path(start).absolute()} or any "
+                                 "folder above it", hint="pass --config PATH, or create "
+                                 "one (docs/config.md shows a minimal one)")])
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    try:
+        config: Config = load_config(config_path(args.config, args.paths))
+    except UserError as err:
+        if err.exit_code != ExitCode.USAGE:
+            raise
+        problems = err.problems or [Problem(args.config or CONFIG_NAME, err.message)]
+        emit(problems, None, args.format, out)
+        return int(ExitCode.USAGE)
+    bank = load_bank(config, args.paths or None)
+    if args.paths and not bank.files and not bank.problems:
+        bank.problems.append(Problem(" ".join(args.paths), "no case files (*.yaml, *.yml) here"))
+    emit(bank.problems, bank, args.format, out)
+    return int(ExitCode.USAGE if bank.problems else ExitCode.OK)
+
+
+def emit(problems: list[Problem], bank: Bank | None, fmt: str, out: object) -> None:
+    """Print the problems in ``fmt`` (text | json | github), then a one-line summary."""
+    write = out.write  # type: ignore[attr-defined]
+    summary = _summary(problems, bank)
+    if fmt == "json":
+        write(json.dumps({
+            "ok": not problems,
+            "cases": len(bank.cases) if bank else 0,
+            "files": bank.files if bank else [],
+            "problems": [_as_json(p) for p in problems],
+        }, indent=2) + "\n")
+        return
+    for problem in problems:
+        write((github_annotation(problem) if fmt == "github" else problem.render()) + "\n")
+    if fmt == "github":
+        print(summary, file=sys.stderr)
+    else:
+        write(summary + "\n")
+
+
+def _summary(problems: list[Problem], bank: Bank | None) -> str:
+    if bank is None:
+        return f"casebank: {len(problems)} problem{'s' if len(problems) != 1 else ''} " \
+               f"in {CONFIG_NAME}; the cases were not checked"
+    cases = f"{len(bank.cases)} case{'s' if len(bank.cases) != 1 else ''}"
+    if not problems:
+        return f"casebank: {cases} valid, no problems"
+    files = len({p.path for p in problems})
+    return (f"casebank: {len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''} ({len(bank.files)} checked, {cases} valid)")
+
+
+def _as_json(problem: Problem) -> dict[str, object]:
+    return {"path": problem.path, "line": problem.line, "column": problem.column,
+            "field": problem.field, "message": problem.message, "hint": problem.hint}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(problem: Problem) -> str:
+    """``::error file=…,line=…,col=…::message``: GitHub shows it on that line of the PR."""
+    props = [f"file={_escape_property(problem.path)}"]
+    if problem.line is not None:
+        props.append(f"line={problem.line}")
+        if problem.column is not None:
+            props.append(f"col={problem.column}")
+    props.append(f"title={_escape_property('casebank: ' + (problem.field or 'invalid file'))}")
+    message = problem.message + (f" ({problem.hint})" if problem.hint else "")
+    return f"::error {','.join(props)}::{_escape_data(message)}"
