@@ -235,10 +235,9 @@ def _select(inputs: Inputs, event: Event, config: Any, bank: Any, repo: Path,
 def _run(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
          evidence_path: Path, report: Report, api: GitHubApi | None,
          started: dict[str, check_runs.CheckRun], links: markdown.Links, out: TextIO) -> None:
-    from casebank.bank.load import load_bank
     from casebank.run import execute
 
-    bank = load_bank(config)
+    bank = _load_bank(config)
     first, selection = _select(inputs, event, config, bank, repo, report)
     if first is not None:
         # auto: the changed cases first, so their check completes before the full run.
@@ -261,21 +260,30 @@ def _run(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
                                                               encoding="utf-8")
 
 
+def _load_bank(config: Any) -> Any:
+    """The bank; its problems stop the action (exit 2), each shown at its file and line."""
+    from casebank.bank.load import load_bank
+
+    bank = load_bank(config)
+    if bank.problems:
+        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
+                        "(`casebank validate` lists them too)", list(bank.problems))
+    return bank
+
+
 def _run_shard(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
                evidence_path: Path, out: TextIO) -> int:
     """One shard of a matrix: run its cases and write the evidence; the merge job reports."""
     from casebank.bank.load import load_bank
     from casebank.run import execute
-    from casebank.select.shard import cases_for_shard, parse_shard
+    from casebank.select.shard import parse_shard
 
     index, count = parse_shard(inputs.shard or "")
-    bank = load_bank(config)
+    bank = _load_bank(config)
     report = Report()
     _, selection = _select(inputs, event, config, bank, repo, report)
-    mine = cases_for_shard(selection.cases, index, count)
-    _say(out, f"shard {index}/{count}: {len(mine)} of {len(selection.cases)} case(s) "
-              f"({selection.suite} suite)")
-    evidence = execute(config, mine, target=inputs.target, suite=selection.suite,
+    _say(out, f"shard {index}/{count} of {len(selection.cases)} case(s) ({selection.suite} suite)")
+    evidence = execute(config, selection.cases, target=inputs.target, suite=selection.suite,
                        bank_size=len(bank.cases), evidence_path=evidence_path,
                        shard=(index, count),
                        not_selected_reason=selection.why if selection.suite != "full" else None)
@@ -320,10 +328,10 @@ def _merge(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
         head_known = git.has_commit(repo, event.head_sha)
     if event.base_sha and head_known:
         try:
-            from casebank.bank.load import load_bank
             from casebank.select.changed import changed_suite
 
-            found = changed_suite(repo, config, load_bank(config), event.base_sha, event.head_sha)
+            found = changed_suite(repo, config, _load_bank(config), event.base_sha,
+                                  event.head_sha)
             report.changed_ids = [c.id for c in found.cases]
             report.changed_why = found.why
         except UserError as err:
@@ -403,11 +411,21 @@ def _abandon(api: GitHubApi | None, started: dict[str, check_runs.CheckRun],
     message = exc.message if isinstance(exc, UserError) else "casebank stopped with an error"
     if isinstance(exc, KeyboardInterrupt):
         message = "casebank was interrupted"
+    problems = exc.problems if isinstance(exc, UserError) else []
+    summary = sanitize.inline(message, 3000)
+    if problems:
+        summary += "\n\n" + "\n".join(f"- {sanitize.inline(p.render(), 500)}"
+                                       for p in problems[:100])
+    summary += "\n\nSee the workflow run's log."
+    found = [annotate.Annotation(p.path, p.line or 1, annotate.FAILURE,
+                                 sanitize.plain(p.field or "casebank", 200),
+                                 sanitize.plain(p.render(), 2000))
+             for p in problems if p.path and not Path(p.path).is_absolute()]
     for check in started.values():
         if check.run is not None and not check.completed:
             check_runs.complete(api, check, check_runs.FAILURE, markdown.CheckText(
-                title="casebank could not finish",
-                summary=sanitize.inline(message, 3000) + "\n\nSee the workflow run's log."))
+                title="casebank could not finish", summary=markdown.cap(summary, 60_000)),
+                found if check.name.endswith("/ gate") else None)
 
 
 def _fetch_baselines(repo: Path) -> None:

@@ -329,10 +329,10 @@ def comment(verdict: Verdict, evidence: Evidence, *, check_name: str, links: Lin
         headline(verdict, counts, check_name), why(verdict, links), gate_diff(verdict, links),
         bank_changes(verdict, links)) if p)
     bottom = coverage(verdict) + "\n\n" + evidence_pointer(links, evidence)
-    top = _cap(top, limit // 2)
+    top = cap(top, limit // 2)
     budget = limit - size(top) - size(bottom) - 8
     middle = cases_section(evidence.cases, links, budget)
-    return _cap("\n\n".join(p for p in (top, middle, bottom) if p), limit)
+    return cap("\n\n".join(p for p in (top, middle, bottom) if p), limit)
 
 
 def gate_check(verdict: Verdict, evidence: Evidence, links: Links) -> CheckText:
@@ -343,13 +343,13 @@ def gate_check(verdict: Verdict, evidence: Evidence, links: Links) -> CheckText:
     summary = "\n\n".join([
         f"**{VERDICT_ICON[verdict.decision]} {verdict.decision}** — {counts.line()}",
         why(verdict, links), coverage(verdict), evidence_pointer(links, evidence)])
-    summary = _cap(summary, CHECK_TEXT_LIMIT)
+    summary = cap(summary, CHECK_TEXT_LIMIT)
     top = "\n\n".join(p for p in (gate_diff(verdict, links), bank_changes(verdict, links)) if p)
-    top = _cap(top, CHECK_TEXT_LIMIT // 2)
+    top = cap(top, CHECK_TEXT_LIMIT // 2)
     bottom = coverage(verdict) + "\n\n" + evidence_pointer(links, evidence)
     budget = CHECK_TEXT_LIMIT - size(top) - size(bottom) - 8
     text = "\n\n".join(p for p in (top, cases_section(evidence.cases, links, budget), bottom) if p)
-    return CheckText(title=_short(title, 200), summary=summary, text=_cap(text, CHECK_TEXT_LIMIT))
+    return CheckText(title=_short(title, 200), summary=summary, text=cap(text, CHECK_TEXT_LIMIT))
 
 
 def changed_check(cases: Sequence[CaseResult], why_selected: str, links: Links,
@@ -358,7 +358,7 @@ def changed_check(cases: Sequence[CaseResult], why_selected: str, links: Links,
     if not cases:
         summary = ("No case in the bank is added or affected by this change. "
                    + sanitize.inline(why_selected, 2000))
-        return CheckText(title="No changed cases", summary=_cap(summary, CHECK_TEXT_LIMIT))
+        return CheckText(title="No changed cases", summary=cap(summary, CHECK_TEXT_LIMIT))
     counts = Counts.of(cases)
     title = f"{len(cases)} changed case{'s' if len(cases) != 1 else ''}: {counts.line()}"
     rows = ["| | case | severity | file |", "| --- | --- | --- | --- |"]
@@ -372,7 +372,7 @@ def changed_check(cases: Sequence[CaseResult], why_selected: str, links: Links,
     if verdict is not None:
         parts.append(f"Gate on these cases alone: **{verdict.decision}**")
     parts += ["\n".join(rows), evidence_pointer(links)]
-    summary = _cap("\n\n".join(parts), CHECK_TEXT_LIMIT)
+    summary = cap("\n\n".join(parts), CHECK_TEXT_LIMIT)
     text = cases_section(cases, links, CHECK_TEXT_LIMIT - 100, title="Changed cases that did not pass")
     return CheckText(title=_short(title, 200), summary=summary, text=text)
 
@@ -399,7 +399,7 @@ def step_summary(verdict: Verdict, evidence: Evidence, *, check_name: str, links
     bottom = "\n\n".join(p for p in (coverage(verdict), notes, evidence_pointer(links, evidence)) if p)
     budget = limit - size(top) - size(bottom) - 8
     text = "\n\n".join(p for p in (top, cases_section(evidence.cases, links, budget), bottom) if p)
-    return _cap(text, limit - 1) + "\n"
+    return cap(text, limit - 1) + "\n"
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -437,7 +437,7 @@ def size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _cap(text: str, limit: int) -> str:
+def cap(text: str, limit: int) -> str:
     """Cut markdown at a line boundary to at most ``limit`` bytes, closing what the cut left open."""
     if size(text) <= limit:
         return text
