@@ -19,7 +19,7 @@ ORDER = {"fail": 0, "error": 1, NOT_RUN: 2, "uncertain": 3, "pass": 4}
 LABELS = {"fail": "FAIL", "error": "ERROR", NOT_RUN: "NOT RUN", "uncertain": "UNCERTAIN",
           "pass": "pass"}
 PASSED_ROWS = 30
-REASON_WIDTH = 110
+REASON_WIDTH = 220
 
 
 def _one_line(text: str, width: int = REASON_WIDTH) -> str:
@@ -66,30 +66,28 @@ def counts_line(evidence: Evidence) -> str:
 
 
 def print_summary(evidence: Evidence, stream: IO[str], evidence_path: str | None = None) -> None:
-    """Print the table, the counts and where the evidence is."""
-    rows = worst_first(evidence.cases)
-    shown_passes = 0
+    """Print the table (a second line under each case that did not pass, saying why and
+    where), the counts and where the evidence is."""
+    rows: list[tuple[str, str, str, str]] = []
+    reasons: list[str] = []
     hidden = 0
-    lines: list[tuple[str, str, str, str, str]] = []
-    for result in rows:
-        if result.outcome == "pass":
-            shown_passes += 1
-            if shown_passes > PASSED_ROWS:
+    for result in worst_first(evidence.cases):
+        if result.outcome == "pass" and not result.flaky:
+            if sum(1 for r in rows if r[0] == "pass") >= PASSED_ROWS:
                 hidden += 1
                 continue
         reason, where = why(result)
-        lines.append((LABELS.get(result.outcome, result.outcome.upper()), result.severity,
-                      result.case_id, samples_line(result) if result.not_run_reason is None else "",
-                      f"{where}  {_one_line(reason)}" if reason else where))
-    if lines:
-        widths = [max(len(row[i]) for row in lines) for i in range(4)]
-        header = ("outcome", "severity", "case", "samples", "why")
-        widths = [max(w, len(h)) for w, h in zip(widths, header, strict=False)]
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths + [0], strict=False)).rstrip(),
-              file=stream)
-        for row in lines:
-            print("  ".join(v.ljust(w) for v, w in zip(row, widths + [0], strict=False)).rstrip(),
-                  file=stream)
+        rows.append((LABELS.get(result.outcome, result.outcome.upper()), result.severity,
+                     result.case_id, samples_line(result) if result.not_run_reason is None else ""))
+        reasons.append(f"{where}: {_one_line(reason)}" if reason else "")
+    if rows:
+        header = ("outcome", "severity", "case", "samples")
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), file=stream)
+        for row, reason in zip(rows, reasons, strict=True):
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip(), file=stream)
+            if reason:
+                print(f"    {reason}", file=stream)
     if hidden:
         print(f"… and {hidden} more passed", file=stream)
     print(file=stream)
@@ -97,9 +95,12 @@ def print_summary(evidence: Evidence, stream: IO[str], evidence_path: str | None
     runner = evidence.runner or {}
     if runner.get("retries") or (runner.get("concurrency") or {}).get("events"):
         conc = runner.get("concurrency") or {}
-        print(f"target: {runner.get('requests', 0)} requests, {runner.get('retries', 0)} retried "
-              f"{dict(runner.get('retry_reasons') or {})}; concurrency {conc.get('max')} "
-              f"(lowest {conc.get('lowest')} after 429s)", file=stream)
+        reasons = ", ".join(f"{n}x {r}" for r, n in (runner.get("retry_reasons") or {}).items())
+        line = f"target: {runner.get('requests', 0)} requests, {runner.get('retries', 0)} retries"
+        line += f" ({reasons})" if reasons else ""
+        if conc.get("lowest") != conc.get("max"):
+            line += f"; concurrency lowered from {conc.get('max')} to {conc.get('lowest')} on 429s"
+        print(line, file=stream)
     if evidence.interrupted:
         print("interrupted: the evidence is partial (complete: false)", file=stream)
     if evidence_path:

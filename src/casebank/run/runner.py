@@ -182,7 +182,7 @@ def execute(config: Any, cases: list[Case], *, target: str | None = None, suite:
     every sample an error (exit code 4 via ``exit_code``), never a pass. Ctrl-C returns the
     partial evidence with ``interrupted=True``. Bad settings raise ``UserError``.
     """
-    config_path = str(getattr(config, "path", "casebank.yaml"))
+    config_path = str(getattr(config, "display_path", None) or getattr(config, "path", "casebank.yaml"))
     root = Path(getattr(config, "root", "."))
     run_settings = dict(getattr(config, "run", None) or {})
     problems = validate_run_settings(run_settings, config_path)
