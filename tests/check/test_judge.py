@@ -1,0 +1,163 @@
+"""The judge: graded by a real OpenAI-compatible server on 127.0.0.1 (tests/fakes/model_server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from casebank.bank.case import Case
+from casebank.check import JUDGE_PROMPT_VERSION, CheckContext, run_checks
+from casebank.check.judge import parse_verdict
+from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN, CheckResult
+from casebank.run.sample import SampleOutput
+from tests.check.build import Agent, context, make_case
+from tests.fakes.model_server import Fault, ModelServer, Rule
+
+RUBRIC = "The reply apologises and offers a refund to the account that paid."
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ModelServer]:
+    with ModelServer() as running:
+        yield running
+
+
+@pytest.fixture
+def judge_server(server: ModelServer) -> ModelServer:
+    server.reset()
+    return server
+
+
+def http_judge(base_url: str) -> Any:
+    """What the runner lends the checks: chat messages in, the judge model's raw text out."""
+    async def judge(messages: list[dict[str, Any]]) -> str:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.post(f"{base_url}/chat/completions",
+                                         json={"model": "judge-model", "messages": messages})
+            response.raise_for_status()
+            return response.json()["choices"][0]["message"]["content"]
+    return judge
+
+
+def answer(server: ModelServer, verdict: str, confidence: Any, rationale: str = "") -> None:
+    server.add_rule(Rule(system="You grade one answer", reply=json.dumps(
+        {"verdict": verdict, "confidence": confidence, "rationale": rationale})))
+
+
+def sample() -> SampleOutput:
+    return (Agent().call(("lookup_order", {"order_id": "A-1042"}, {"account_id": "acct_personal_77"}))
+            .call(("issue_refund", {"account_id": "acct_personal_77", "amount": 89.0}))
+            .say("Sorry about the blender! 89 EUR are on their way to your personal account.")
+            .sample())
+
+
+def grade(item: dict[str, Any], ctx: CheckContext, case: Case | None = None) -> CheckResult:
+    (result,) = asyncio.run(run_checks(case or make_case(item), sample(), ctx))
+    return result
+
+
+def test_pass_with_the_prompt_the_judge_saw(judge_server: ModelServer):
+    answer(judge_server, "pass", 0.92, "It apologises and refunds the personal account.")
+    result = grade({"judge": RUBRIC}, context(judge=http_judge(judge_server.url)))
+    assert result.status == PASS
+    assert result.message == ("the judge says pass (confidence 0.92): It apologises and refunds "
+                              "the personal account.")
+    assert result.confidence == 0.92
+    assert result.evidence["prompt_version"] == JUDGE_PROMPT_VERSION
+    assert json.loads(result.evidence["raw"])["verdict"] == "pass"
+    (request,) = judge_server.requests
+    prompt = request.body["messages"][1]["content"]
+    assert RUBRIC in prompt
+    assert "user: Refund order A-1042" in prompt
+    assert ('step 2: called issue_refund {"account_id": "acct_personal_77", "amount": 89.0} -> '
+            '{"ok": true}') in prompt
+    assert prompt.endswith("# The assistant's final answer\nSorry about the blender! 89 EUR are on "
+                           "their way to your personal account.")
+
+
+def test_fail(judge_server: ModelServer):
+    answer(judge_server, "fail", 0.88, "No apology.")
+    result = grade({"judge": {"rubric": RUBRIC}}, context(judge=http_judge(judge_server.url)))
+    assert (result.status, result.message) == (FAIL, "the judge says fail (confidence 0.88): "
+                                                     "No apology.")
+
+
+def test_low_confidence_is_uncertain_against_the_case_or_default_threshold(judge_server):
+    answer(judge_server, "pass", 0.75, "Probably apologetic.")
+    ctx = context(judge=http_judge(judge_server.url))
+    strict = grade({"judge": {"rubric": RUBRIC, "threshold": 0.8}}, ctx)
+    assert strict.status == UNCERTAIN
+    assert strict.message == ("the judge leaned pass with confidence 0.75, below the threshold "
+                              "0.80; a person must decide: Probably apologetic.")
+    assert strict.confidence == 0.75
+    assert grade({"judge": RUBRIC}, ctx).status == PASS  # default threshold 0.7
+    ctx.judge_threshold = 0.9
+    assert grade({"judge": RUBRIC}, ctx).status == UNCERTAIN
+
+
+def test_an_unreadable_answer_is_an_error_with_the_raw_answer_kept(judge_server):
+    judge_server.add_rule(Rule(system="You grade one answer", reply="Looks good to me!"))
+    result = grade({"judge": RUBRIC}, context(judge=http_judge(judge_server.url)))
+    assert result.status == ERROR
+    assert result.message == ("the judge's answer could not be read: it is not JSON; it said "
+                              "\"Looks good to me!\"")
+    assert result.evidence["raw"] == "Looks good to me!"
+
+
+def test_judge_down_is_an_error(judge_server: ModelServer):
+    judge_server.add_fault(Fault("status", status=503, times=None))
+    result = grade({"judge": RUBRIC}, context(judge=http_judge(judge_server.url)))
+    assert result.status == ERROR
+    assert result.message.startswith("the judge call failed: HTTPStatusError: Server error "
+                                     "'503 Service Unavailable'")
+    with socket.socket() as sock:  # a port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    refused = grade({"judge": RUBRIC}, context(judge=http_judge(closed)))
+    assert refused.status == ERROR
+    assert refused.message.startswith("the judge call failed: ConnectError:")
+
+
+def test_no_judge_configured_is_an_error():
+    result = grade({"judge": RUBRIC}, context())
+    assert result.status == ERROR
+    assert result.message == ("no judge target configured: name one with `judge:` in the case or "
+                              "a judge target in casebank.yaml")
+
+
+def test_named_judge_targets(judge_server: ModelServer):
+    answer(judge_server, "pass", 0.9, "fine")
+    judge = http_judge(judge_server.url)
+    named = {"judge": {"rubric": RUBRIC, "target": "strict-judge"}}
+    missing = grade(named, context(judge=judge, judge_target="house-judge"))
+    assert missing.status == ERROR
+    assert missing.message == ("judge target `strict-judge` is not configured for this run; add "
+                               "it to `targets:` in casebank.yaml (an `openai` target)")
+    assert grade(named, context(judges={"strict-judge": judge})).status == PASS
+    # the case's default judge target is used when the check names none
+    case = make_case({"judge": RUBRIC}, judge="strict-judge")
+    assert grade({}, context(judge=judge, judge_target="house-judge"), case).status == ERROR
+    assert grade({}, context(judges={"strict-judge": judge}), case).evidence["target"] == \
+        "strict-judge"
+
+
+@pytest.mark.parametrize("raw, parsed", [
+    ('{"verdict": "pass", "confidence": 1, "rationale": "ok"}', ("pass", 1.0, "ok")),
+    ('```json\n{"verdict": "FAIL", "confidence": 0.3}\n```', ("fail", 0.3, "")),
+    ('Verdict below.\n{"verdict": "fail", "confidence": 0.9, "rationale": "x"} Thanks',
+     ("fail", 0.9, "x")),
+    ('{"verdict": "maybe", "confidence": 0.9}', "`verdict` is 'maybe', not \"pass\" or \"fail\""),
+    ('{"verdict": "pass", "confidence": 85}', "`confidence` is 85, not a number from 0 to 1"),
+    ('{"verdict": "pass", "confidence": "high"}', "`confidence` is 'high', not a number from 0 to 1"),
+    ('{"verdict": "pass"}', "`confidence` is None, not a number from 0 to 1"),
+    ('["pass", 0.9]', "it is not a JSON object"),
+    ('{"verdict": "pass", "confidence": 0.9', "it is not JSON"),
+])
+def test_parse_verdict(raw, parsed):
+    assert parse_verdict(raw) == parsed
