@@ -23,8 +23,10 @@ RUN python3 -m venv /opt/casebank \
     && pip install --no-cache-dir -r /tmp/casebank/requirements/action.txt
 
 # The package itself last, without dependencies: the lock above is the whole runtime, and
-# pip check fails the build if the lock and the package disagree.
+# pip check fails the build if the lock and the package disagree. bank-schema/ is what the
+# src/casebank/schemas symlink points at.
 COPY pyproject.toml README.md /tmp/casebank/
+COPY bank-schema /tmp/casebank/bank-schema
 COPY src /tmp/casebank/src
 RUN pip install --no-cache-dir --no-deps /tmp/casebank \
     && pip check \

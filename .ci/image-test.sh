@@ -227,6 +227,9 @@ EOF
   code=$?
   set -e
   sed 's/^/  | /' "$work/action.log" | tail -40
+  if [ -s "$work/workspace/.casebank/crash.log" ]; then
+    echo "  casebank's crash log:"; sed 's/^/  ! /' "$work/workspace/.casebank/crash.log" | tail -30
+  fi
   case "$code" in
     0 | 1 | 3) ;;  # SHIP, BLOCK, HOLD: a verdict was reached
     *) fail "casebank action exited $code; want a verdict (0 SHIP, 1 BLOCK, 3 HOLD)" ;;
