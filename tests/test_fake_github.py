@@ -522,3 +522,56 @@ def test_extract_holds_exactly_the_served_operations_and_its_provenance() -> Non
     assert version["package"] == "@octokit/openapi"
     assert version["source"] == "generated/api.github.com.json"
     assert version["version"] == json.loads((EXTRACT_DIR / "operations.json").read_text())["info"]["version"]
+
+
+# ---- event payloads ------------------------------------------------------------------------
+
+
+def test_event_payloads_carry_the_substituted_repository_shas_and_numbers(tmp_path: Path) -> None:
+    from tests.fakes.webhooks import events, load_event, write_event
+
+    for name in events():
+        text = json.dumps(load_event(name, repo="acme/bank", number=42, head_sha=HEAD, base_sha=BASE))
+        assert "Codertocat/Hello-World" not in text and "octo-org/octo-repo" not in text, name
+        assert '"full_name": "acme/bank"' in text, name
+
+    opened = load_event("pull_request.opened", repo="acme/bank", number=42, head_sha=HEAD, base_sha=BASE)
+    pull = opened["pull_request"]
+    assert (opened["number"], pull["number"], pull["head"]["sha"], pull["base"]["sha"]) == (42, 42, HEAD, BASE)
+    assert pull["html_url"] == "https://github.com/acme/bank/pull/42"
+    assert pull["base"]["ref"] == opened["repository"]["default_branch"] == "main"
+
+    synchronize = load_event("pull_request.synchronize", repo="acme/bank", number=42, head_sha=HEAD, base_sha=BASE)
+    assert (synchronize["action"], synchronize["after"]) == ("synchronize", HEAD)
+
+    fork = load_event("pull_request.opened.fork", repo="acme/bank", head_sha=HEAD, base_sha=BASE, fork_owner="eve")
+    head = fork["pull_request"]["head"]
+    assert (head["repo"]["full_name"], head["repo"]["fork"], head["label"]) == ("eve/bank", True, "eve:changes")
+    assert fork["pull_request"]["base"]["repo"]["full_name"] == fork["repository"]["full_name"] == "acme/bank"
+
+    group = load_event("merge_group.checks_requested", repo="acme/bank", number=42, head_sha=HEAD, base_sha=BASE)
+    assert (group["merge_group"]["head_sha"], group["merge_group"]["base_sha"]) == (HEAD, BASE)
+    assert group["merge_group"]["base_ref"] == "refs/heads/main"
+    assert "pull_request" not in group
+
+    push = load_event("push", repo="acme/bank", head_sha=HEAD, base_sha=BASE, default_branch="trunk")
+    assert (push["ref"], push["after"], push["before"], push["repository"]["default_branch"]) == (
+        "refs/heads/trunk", HEAD, BASE, "trunk")
+
+    name, path = write_event(tmp_path, "workflow_dispatch", repo="acme/bank")
+    assert name == "workflow_dispatch"
+    assert json.loads(path.read_text())["ref"] == "refs/heads/main"
+
+
+def test_event_payloads_record_their_provenance() -> None:
+    from tests.fakes.webhooks import HERE, events
+
+    source = (HERE / "SOURCE").read_text()
+
+    assert "package: @octokit/webhooks-examples" in source
+    for name in events():
+        assert f"{name}.json:" in source
+    with pytest.raises(KeyError, match="no event payload 'pull_request.closed'"):
+        from tests.fakes.webhooks import load_event
+
+        load_event("pull_request.closed")
