@@ -81,6 +81,59 @@ def changed_files(path: str | Path, base: str, head: str) -> list[tuple[str, str
     return changes
 
 
+def is_shallow(path: str | Path) -> bool:
+    """The checkout holds only part of the history (``actions/checkout`` without fetch-depth: 0)."""
+    try:
+        return _repo(path).git.rev_parse("--is-shallow-repository").strip() == "true"
+    except GitCommandError:
+        return False
+
+
+def grep_files(path: str | Path, rev: str, words: list[str], under: list[str]) -> list[str]:
+    """Files (repo-relative) below the folders ``under`` at ``rev`` whose text contains any of
+    ``words`` (fixed strings, not patterns). Runs in git itself, without parsing anything."""
+    if not words or not under:
+        return []
+    args = ["-l", "-F", "-I"]
+    for word in words:
+        args += ["-e", word]
+    try:
+        out = _repo(path).git.grep(*args, rev, "--", *under)
+    except GitCommandError as err:
+        if err.status == 1:  # nothing matched
+            return []
+        raise
+    prefix = f"{rev}:"
+    return [line[len(prefix):] if line.startswith(prefix) else line
+            for line in out.splitlines() if line]
+
+
+def read_files(path: str | Path, rev: str, files: list[str]) -> dict[str, bytes | None]:
+    """Bytes of each of ``files`` (repo-relative) at ``rev`` in one git process; None for a file
+    that does not exist there (or is not a regular file)."""
+    if not files:
+        return {}
+    import subprocess
+
+    top = _repo(path).working_tree_dir
+    request = "".join(f"{rev}:{file}\n" for file in files).encode("utf-8")
+    out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input=request,
+                         capture_output=True, check=True).stdout
+    found: dict[str, bytes | None] = {}
+    at = 0
+    for file in files:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        at = end + 1
+        if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
+            size = int(header[2])
+            found[file] = out[at:at + size] if header[1] == b"blob" else None
+            at += size + 1  # the content, then a newline
+        else:
+            found[file] = None  # "<name> missing" / "ambiguous"
+    return found
+
+
 # -- notes: evidence recorded per commit (refs/notes/casebank) ----------------------------------
 
 _IDENTITY = {"GIT_AUTHOR_NAME": "casebank", "GIT_AUTHOR_EMAIL": "casebank@localhost",
