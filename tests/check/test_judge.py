@@ -1,22 +1,23 @@
-"""The judge: graded by a real OpenAI-compatible server on 127.0.0.1 (tests/fakes/model_server)."""
+"""The judge, asked through the runner's judge targets of a real OpenAI-compatible server on
+127.0.0.1 (tests/fakes/model_server.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from casebank.bank.case import Case
-from casebank.check import JUDGE_PROMPT_VERSION, CheckContext, run_checks
+from casebank.check import JUDGE_PROMPT_VERSION, run_checks
 from casebank.check.judge import parse_verdict
 from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN, CheckResult
 from casebank.run.sample import SampleOutput
+from casebank.run.targets.base import RunContext
 from tests.check.build import Agent, context, make_case
+from tests.check.live import judges, with_context
 from tests.fakes.model_server import Fault, ModelServer, Rule
 
 RUBRIC = "The reply apologises and offers a refund to the account that paid."
@@ -34,17 +35,6 @@ def judge_server(server: ModelServer) -> ModelServer:
     return server
 
 
-def http_judge(base_url: str) -> Any:
-    """What the runner lends the checks: chat messages in, the judge model's raw text out."""
-    async def judge(messages: list[dict[str, Any]]) -> str:
-        async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.post(f"{base_url}/chat/completions",
-                                         json={"model": "judge-model", "messages": messages})
-            response.raise_for_status()
-            return response.json()["choices"][0]["message"]["content"]
-    return judge
-
-
 def answer(server: ModelServer, verdict: str, confidence: Any, rationale: str = "") -> None:
     server.add_rule(Rule(system="You grade one answer", reply=json.dumps(
         {"verdict": verdict, "confidence": confidence, "rationale": rationale})))
@@ -57,14 +47,27 @@ def sample() -> SampleOutput:
             .sample())
 
 
-def grade(item: dict[str, Any], ctx: CheckContext, case: Case | None = None) -> CheckResult:
-    (result,) = asyncio.run(run_checks(case or make_case(item), sample(), ctx))
-    return result
+def grade(item: dict[str, Any], judge_url: str | None = None, case: Case | None = None,
+          **ctx_values: Any) -> CheckResult:
+    """Run one judge check with the runner's judge target ``house-judge`` at ``judge_url``."""
+    case = case or make_case(item)
+
+    async def body(run_ctx: RunContext) -> CheckResult:
+        values: dict[str, Any] = {}
+        if judge_url is not None:
+            targets = judges(judge_url, run_ctx)
+            values = {"judge": targets.judge("house-judge"), "judge_target": "house-judge",
+                      "judges": targets.all()}
+        ctx = context(**{**values, **ctx_values})
+        (result,) = await run_checks(case, sample(), ctx)
+        return result
+
+    return with_context(body)
 
 
 def test_pass_with_the_prompt_the_judge_saw(judge_server: ModelServer):
     answer(judge_server, "pass", 0.92, "It apologises and refunds the personal account.")
-    result = grade({"judge": RUBRIC}, context(judge=http_judge(judge_server.url)))
+    result = grade({"judge": RUBRIC}, judge_server.url)
     assert result.status == PASS
     assert result.message == ("the judge says pass (confidence 0.92): It apologises and refunds "
                               "the personal account.")
@@ -83,27 +86,26 @@ def test_pass_with_the_prompt_the_judge_saw(judge_server: ModelServer):
 
 def test_fail(judge_server: ModelServer):
     answer(judge_server, "fail", 0.88, "No apology.")
-    result = grade({"judge": {"rubric": RUBRIC}}, context(judge=http_judge(judge_server.url)))
+    result = grade({"judge": {"rubric": RUBRIC}}, judge_server.url)
     assert (result.status, result.message) == (FAIL, "the judge says fail (confidence 0.88): "
                                                      "No apology.")
 
 
 def test_low_confidence_is_uncertain_against_the_case_or_default_threshold(judge_server):
     answer(judge_server, "pass", 0.75, "Probably apologetic.")
-    ctx = context(judge=http_judge(judge_server.url))
-    strict = grade({"judge": {"rubric": RUBRIC, "threshold": 0.8}}, ctx)
+    url = judge_server.url
+    strict = grade({"judge": {"rubric": RUBRIC, "threshold": 0.8}}, url)
     assert strict.status == UNCERTAIN
     assert strict.message == ("the judge leaned pass with confidence 0.75, below the threshold "
                               "0.80; a person must decide: Probably apologetic.")
     assert strict.confidence == 0.75
-    assert grade({"judge": RUBRIC}, ctx).status == PASS  # default threshold 0.7
-    ctx.judge_threshold = 0.9
-    assert grade({"judge": RUBRIC}, ctx).status == UNCERTAIN
+    assert grade({"judge": RUBRIC}, url).status == PASS  # default threshold 0.7
+    assert grade({"judge": RUBRIC}, url, judge_threshold=0.9).status == UNCERTAIN  # the policy's
 
 
 def test_an_unreadable_answer_is_an_error_with_the_raw_answer_kept(judge_server):
     judge_server.add_rule(Rule(system="You grade one answer", reply="Looks good to me!"))
-    result = grade({"judge": RUBRIC}, context(judge=http_judge(judge_server.url)))
+    result = grade({"judge": RUBRIC}, judge_server.url)
     assert result.status == ERROR
     assert result.message == ("the judge's answer could not be read: it is not JSON; it said "
                               "\"Looks good to me!\"")
@@ -112,20 +114,20 @@ def test_an_unreadable_answer_is_an_error_with_the_raw_answer_kept(judge_server)
 
 def test_judge_down_is_an_error(judge_server: ModelServer):
     judge_server.add_fault(Fault("status", status=503, times=None))
-    result = grade({"judge": RUBRIC}, context(judge=http_judge(judge_server.url)))
+    result = grade({"judge": RUBRIC}, judge_server.url)
     assert result.status == ERROR
-    assert result.message.startswith("the judge call failed: HTTPStatusError: Server error "
-                                     "'503 Service Unavailable'")
+    assert result.message.startswith("the judge call failed: JudgeError: judge house-judge: HTTP 503")
     with socket.socket() as sock:  # a port with nobody listening
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    refused = grade({"judge": RUBRIC}, context(judge=http_judge(closed)))
+    refused = grade({"judge": RUBRIC}, closed)
     assert refused.status == ERROR
-    assert refused.message.startswith("the judge call failed: ConnectError:")
+    assert refused.message.startswith("the judge call failed: JudgeError: judge house-judge: "
+                                      "connection failed")
 
 
 def test_no_judge_configured_is_an_error():
-    result = grade({"judge": RUBRIC}, context())
+    result = grade({"judge": RUBRIC})
     assert result.status == ERROR
     assert result.message == ("no judge target configured: name one with `judge:` in the case or "
                               "a judge target in casebank.yaml")
@@ -133,18 +135,18 @@ def test_no_judge_configured_is_an_error():
 
 def test_named_judge_targets(judge_server: ModelServer):
     answer(judge_server, "pass", 0.9, "fine")
-    judge = http_judge(judge_server.url)
     named = {"judge": {"rubric": RUBRIC, "target": "strict-judge"}}
-    missing = grade(named, context(judge=judge, judge_target="house-judge"))
+    missing = grade(named, judge_server.url)
     assert missing.status == ERROR
     assert missing.message == ("judge target `strict-judge` is not configured for this run; add "
                                "it to `targets:` in casebank.yaml (an `openai` target)")
-    assert grade(named, context(judges={"strict-judge": judge})).status == PASS
-    # the case's default judge target is used when the check names none
+    house = {"judge": {"rubric": RUBRIC, "target": "house-judge"}}
+    assert grade(house, judge_server.url, judge=None).status == PASS  # found by name
+    # the case's own judge target is used when the check names none
     case = make_case({"judge": RUBRIC}, judge="strict-judge")
-    assert grade({}, context(judge=judge, judge_target="house-judge"), case).status == ERROR
-    assert grade({}, context(judges={"strict-judge": judge}), case).evidence["target"] == \
-        "strict-judge"
+    assert grade({}, judge_server.url, case).status == ERROR
+    case = make_case({"judge": RUBRIC}, judge="house-judge")
+    assert grade({}, judge_server.url, case).evidence["target"] == "house-judge"
 
 
 @pytest.mark.parametrize("raw, parsed", [
