@@ -27,6 +27,7 @@ BASE = "2" * 40
 MERGE = "3" * 40
 OWNER, REPO, PR = "octo-org", "support-bank", 7
 ROOT = Path(__file__).resolve().parent.parent
+HTTP = httpx.Client(timeout=10)  # one client: building one per request costs ~40 ms (TLS context)
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def call(fake: FakeGitHub, method: str, path: str, body: Any = None, token: str 
     headers = {"Accept": "application/vnd.github+json"}
     if token:
         headers["Authorization"] = f"token {token}"
-    return httpx.request(method, fake.url + path, json=body, headers=headers, params=params)
+    return HTTP.request(method, fake.url + path, json=body, headers=headers, params=params)
 
 
 def pygithub(fake: FakeGitHub, token: str = "t-write", **kwargs: Any) -> github.Github:
@@ -445,6 +446,29 @@ def test_fork_pull_request_has_its_head_in_the_fork(fake: FakeGitHub) -> None:
     assert pull.base.repo.full_name == f"{OWNER}/{REPO}"
     assert run["pull_requests"] == []  # GitHub leaves fork PRs out of check runs
     assert fake.violations == [] and fake.response_errors == []
+
+
+def test_refs_resolve_like_githubs_and_latest_runs_win(fake: FakeGitHub) -> None:
+    fake.add_commit(OWNER, REPO, "5" * 40, branch="main", message="Merge the bank")
+    repo = pygithub(fake).get_repo(f"{OWNER}/{REPO}")
+    first = repo.create_check_run(name="casebank / gate", head_sha=HEAD, status="in_progress")
+    rerun = repo.create_check_run(name="casebank / gate", head_sha=HEAD, conclusion="success",
+                                  output={"title": "SHIP", "summary": "all pass"})
+
+    latest = [r.id for r in repo.get_commit("feature").get_check_runs()]
+    every = [r.id for r in repo.get_commit(f"pull/{PR}/head").get_check_runs(filter="all")]
+    main = repo.get_commit("main")
+
+    assert latest == [rerun.id]
+    assert every == [rerun.id, first.id]
+    assert (main.sha, main.commit.message) == ("5" * 40, "Merge the bank")
+    assert [p.number for p in rerun.pull_requests] == [PR]
+    assert fake.violations == [] and fake.response_errors == []
+
+
+def test_seeding_a_comment_on_a_missing_pull_request_is_a_clear_error(fake: FakeGitHub) -> None:
+    with pytest.raises(KeyError, match="octo-org/support-bank#99 does not exist"):
+        fake.add_comment(OWNER, REPO, 99, "stale sticky")
 
 
 # ---- the fake stays honest -----------------------------------------------------------------

@@ -60,13 +60,21 @@ API summary (all methods are thread-safe):
   ``Bad credentials``/``Requires authentication``; a write (POST/PATCH/PUT/DELETE) with a
   read-only token → 403 ``Resource not accessible by integration``.
 - Records: ``requests`` (``RecordedRequest(method, path, query, headers, json_body, status)``,
-  path without the prefix), ``violations`` (``Violation``), ``response_errors`` (the fake's own
-  responses that do not match the description: a bug in the fake), ``check_runs(owner, repo)``,
-  ``comments(owner, repo, number)``, ``calls(method=None, path_contains=None)``.
+  path without the prefix; faulted and refused requests included), ``violations``
+  (``Violation(method, path, operation, field, message)``), ``response_errors`` (the fake's own
+  responses that do not match the description: a bug in the fake, keep it empty),
+  ``check_runs(owner, repo)`` (``CheckRun``: name, head_sha, status, conclusion, output,
+  annotations as sent, updates), ``comments(owner, repo, number)`` (``IssueComment``: id, body,
+  user), ``calls(method=None, path_contains=None)``, ``operation_of(method, path)``.
+
+PyGithub waits 0.25 s between requests and 1 s between writes by default; in tests pass
+``seconds_between_requests=0, seconds_between_writes=0`` (or the action's equivalent) to stay fast.
 
 Operations served: GET repo, pull, issue, commit; POST/GET/PATCH check run; GET check run
-annotations; GET check runs for a ref (a sha, a branch, ``pull/N/head``); GET/POST issue comments (paginated with ``per_page``/``page`` and a
-``Link`` header); GET/PATCH/DELETE an issue comment. To add one, add it to
+annotations; GET check runs for a ref (a sha, a branch, ``pull/N/head``); GET/POST issue
+comments (paginated with ``per_page``/``page`` and a ``Link`` header); GET/PATCH/DELETE an
+issue comment. Query parameters the operation does not declare are violations too.
+Event payloads for ``GITHUB_EVENT_PATH`` are in ``tests.fakes.webhooks``. To add one, add it to
 ``scripts/vendor_github_openapi.py``, regenerate the extract and add a handler to ``HANDLERS``.
 """
 
@@ -74,6 +82,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import re
 import threading
@@ -224,8 +233,9 @@ def _path_pattern(path: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
-def load_operations(extract_dir: Path = EXTRACT_DIR) -> list[Operation]:
-    """Load the vendored extract into Operations with ready-made validators."""
+@functools.cache
+def load_operations(extract_dir: Path = EXTRACT_DIR) -> tuple[Operation, ...]:
+    """Load the vendored extract into Operations with ready-made validators (once per process)."""
     document = json.loads((extract_dir / "operations.json").read_text())
     converted = {"components": {"schemas": to_json_schema(document["components"].get("schemas", {}))}}
     registry: Registry = Registry().with_resource(
@@ -274,7 +284,7 @@ def load_operations(extract_dir: Path = EXTRACT_DIR) -> list[Operation]:
                     responses=responses,
                 )
             )
-    return operations
+    return tuple(operations)
 
 
 def _field_name(path: Iterable[str | int], extra: str | None = None) -> str:
@@ -467,6 +477,20 @@ class Token:
     value: str
     write: bool
     login: str
+
+
+@dataclass
+class _Incoming:
+    """A request as parsed: its operation (if any), parameters, body and what is wrong with it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any = None
+    operation: Operation | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    reject_status: int | None = None
 
 
 @dataclass
@@ -761,58 +785,66 @@ class FakeGitHub:
 
     def _handle(self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
-            split = urlsplit(raw_path)
-            path = split.path
-            query = dict(parse_qsl(split.query, keep_blank_values=True))
-            body: Any = None
-            reply: Reply
-            violations: list[Violation] = []
-            operation: Operation | None = None
-            params: dict[str, str] = {}
-
-            if self.path_prefix and not (path == self.path_prefix or path.startswith(self.path_prefix + "/")):
-                violations.append(Violation(method, path, None, None, f"path does not start with {self.path_prefix}"))
-            else:
-                path = path[len(self.path_prefix):]
-                operation, params = self._route(method, path)
-                if operation is None:
-                    violations.append(Violation(method, path, None, None,
-                                                "no such operation in GitHub's REST API description (extract)"))
-            if raw_body:
-                try:
-                    body = json.loads(raw_body)
-                except ValueError as error:
-                    violations.append(Violation(method, path, operation and operation.operation_id, None,
-                                                f"body is not valid JSON: {error}"))
-            if operation is not None and not violations:
-                violations = self._validate(operation, path, params, query, body)
-
-            fault = self._take_fault(method, path)
-            if fault is not None:
-                reply = Reply(fault.status, fault.body, fault.headers())
-            elif operation is None:
-                reply = Reply(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
-            elif (denied := self._authorize(method, headers, operation)) is not None:
-                reply = denied
-            elif any(v.message.startswith("body is not valid JSON") for v in violations):
-                reply = Reply(400, {"message": "Problems parsing JSON", "documentation_url": operation.docs_url})
-            elif any(v.field and v.field.startswith("path:") for v in violations):
-                reply = Reply(404, {"message": "Not Found", "documentation_url": operation.docs_url, "status": "404"})
-            elif violations:
-                reply = self._unprocessable(operation, violations, resource=None)
-            else:
-                try:
-                    reply = HANDLERS[operation.operation_id](self, _Context(operation, params, query, body, headers))
-                except Refusal as refusal:
-                    refused = Violation(method, path, operation.operation_id, refusal.field, refusal.message)
-                    violations.append(refused)
-                    reply = self._unprocessable(operation, [refused], refusal.resource, refusal.top_message)
-
-            self.violations.extend(violations)
-            if fault is None and operation is not None and self.check_responses:
-                self._check_response(operation, reply)
-            self.requests.append(RecordedRequest(method, path, query, headers, body, reply.status))
+            incoming = self._parse(method, raw_path, raw_body)
+            fault = self._take_fault(method, incoming.path)
+            reply = self._answer(incoming, headers, fault)
+            self.violations.extend(incoming.violations)
+            if fault is None and incoming.operation is not None and self.check_responses:
+                self._check_response(incoming.operation, reply)
+            self.requests.append(RecordedRequest(method, incoming.path, incoming.query, headers, incoming.body, reply.status))
             return self._encode(reply)
+
+    def _parse(self, method: str, raw_path: str, raw_body: bytes) -> _Incoming:
+        """Route and validate a request; every problem becomes a violation with the status GitHub gives."""
+        split = urlsplit(raw_path)
+        incoming = _Incoming(method, split.path, dict(parse_qsl(split.query, keep_blank_values=True)))
+
+        def refuse(status: int, message: str, field_name: str | None = None) -> None:
+            operation_id = incoming.operation.operation_id if incoming.operation else None
+            incoming.violations.append(Violation(method, incoming.path, operation_id, field_name, message))
+            incoming.reject_status = incoming.reject_status or status
+
+        prefix = self.path_prefix
+        if prefix and not (incoming.path == prefix or incoming.path.startswith(prefix + "/")):
+            refuse(404, f"path does not start with {prefix}")
+            return incoming
+        incoming.path = incoming.path[len(prefix):]
+        incoming.operation, incoming.params = self._route(method, incoming.path)
+        if incoming.operation is None:
+            refuse(404, "no such operation in GitHub's REST API description (extract)")
+        if raw_body:
+            try:
+                incoming.body = json.loads(raw_body)
+            except ValueError as error:
+                refuse(400, f"body is not valid JSON: {error}")
+        if incoming.operation is not None and not incoming.violations:
+            for violation in self._validate(incoming.operation, incoming.path, incoming.params, incoming.query, incoming.body):
+                # a path parameter that does not fit means no route: GitHub answers 404
+                refuse(404 if (violation.field or "").startswith("path:") else 422, violation.message, violation.field)
+        return incoming
+
+    def _answer(self, incoming: _Incoming, headers: dict[str, str], fault: Fault | None) -> Reply:
+        operation = incoming.operation
+        if fault is not None:
+            return Reply(fault.status, fault.body, fault.headers())
+        if operation is None:
+            return _not_found()
+        denied = self._authorize(incoming.method, headers, operation)
+        if denied is not None:
+            return denied
+        if incoming.reject_status == 400:
+            return Reply(400, {"message": "Problems parsing JSON", "documentation_url": operation.docs_url})
+        if incoming.reject_status == 404:
+            return _not_found(operation.docs_url)
+        if incoming.violations:
+            return self._unprocessable(operation, incoming.violations, resource=None)
+        context = _Context(operation, incoming.params, incoming.query, incoming.body, headers)
+        try:
+            return HANDLERS[operation.operation_id](self, context)
+        except Refusal as refusal:
+            refused = Violation(incoming.method, incoming.path, operation.operation_id, refusal.field, refusal.message)
+            incoming.violations.append(refused)
+            return self._unprocessable(operation, [refused], refusal.resource, refusal.top_message)
 
     def _route(self, method: str, path: str) -> tuple[Operation | None, dict[str, str]]:
         # the most literal template wins: /commits/{ref}/check-runs over /commits/{ref}
@@ -1219,6 +1251,10 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
     return value
 
 
+def _not_found(docs_url: str = DOCS) -> Reply:
+    return Reply(404, {"message": "Not Found", "documentation_url": docs_url, "status": "404"})
+
+
 def _no_rules(body: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
@@ -1313,7 +1349,6 @@ class _Context:
         return re.sub(r"\{([^}]+)\}", lambda m: self.params[m.group(1)], self.operation.path)
 
 
-NOT_FOUND = Reply(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
 
 
 def _repo_or_none(fake: FakeGitHub, context: _Context) -> Repo | None:
@@ -1322,19 +1357,19 @@ def _repo_or_none(fake: FakeGitHub, context: _Context) -> Repo | None:
 
 def get_repo(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
-    return Reply(200, fake.repo_json(repo, full=True)) if repo else NOT_FOUND
+    return Reply(200, fake.repo_json(repo, full=True)) if repo else _not_found()
 
 
 def get_pull(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     pull = repo and fake._pulls.get((repo.owner.lower(), repo.name.lower(), int(context.params["pull_number"])))
-    return Reply(200, fake.pull_json(pull)) if pull else NOT_FOUND
+    return Reply(200, fake.pull_json(pull)) if pull else _not_found()
 
 
 def get_issue(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     item = repo and fake._issue_like(repo, int(context.params["issue_number"]))
-    return Reply(200, fake.issue_json(item)) if item else NOT_FOUND
+    return Reply(200, fake.issue_json(item)) if item else _not_found()
 
 
 def _apply_check_run(run: CheckRun, body: dict[str, Any]) -> None:
@@ -1358,7 +1393,7 @@ def _apply_check_run(run: CheckRun, body: dict[str, Any]) -> None:
 def create_check_run(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     if repo is None:
-        return NOT_FOUND
+        return _not_found()
     body = context.body
     if body["head_sha"] not in repo.commits:
         raise Refusal("head_sha", f"No commit found for SHA: {body['head_sha']}", "CheckRun",
@@ -1383,13 +1418,13 @@ def _check_run_or_none(fake: FakeGitHub, context: _Context) -> CheckRun | None:
 
 def get_check_run(fake: FakeGitHub, context: _Context) -> Reply:
     run = _check_run_or_none(fake, context)
-    return Reply(200, fake.check_run_json(run)) if run else NOT_FOUND
+    return Reply(200, fake.check_run_json(run)) if run else _not_found()
 
 
 def update_check_run(fake: FakeGitHub, context: _Context) -> Reply:
     run = _check_run_or_none(fake, context)
     if run is None:
-        return NOT_FOUND
+        return _not_found()
     _apply_check_run(run, context.body)
     run.updates += 1
     return Reply(200, fake.check_run_json(run))
@@ -1398,7 +1433,7 @@ def update_check_run(fake: FakeGitHub, context: _Context) -> Reply:
 def list_annotations(fake: FakeGitHub, context: _Context) -> Reply:
     run = _check_run_or_none(fake, context)
     if run is None:
-        return NOT_FOUND
+        return _not_found()
     page, headers = fake.paginate(context, [fake.annotation_json(run, a) for a in run.annotations])
     return Reply(200, page, headers)
 
@@ -1406,7 +1441,7 @@ def list_annotations(fake: FakeGitHub, context: _Context) -> Reply:
 def list_check_runs_for_ref(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     if repo is None:
-        return NOT_FOUND
+        return _not_found()
     sha = repo.resolve(context.params["ref"])
     if sha is None:
         raise Refusal("ref", f"No commit found for SHA: {context.params['ref']}", "Commit",
@@ -1429,7 +1464,7 @@ def list_check_runs_for_ref(fake: FakeGitHub, context: _Context) -> Reply:
 def get_commit(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     if repo is None:
-        return NOT_FOUND
+        return _not_found()
     sha = repo.resolve(context.params["ref"])
     if sha is None:
         raise Refusal("ref", f"No commit found for SHA: {context.params['ref']}", "Commit",
@@ -1441,7 +1476,7 @@ def list_comments(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     number = int(context.params["issue_number"])
     if repo is None or fake._issue_like(repo, number) is None:
-        return NOT_FOUND
+        return _not_found()
     comments = fake._comment_list(repo, number)
     if "since" in context.query:
         since = datetime.fromisoformat(context.query["since"].replace("Z", "+00:00"))
@@ -1459,7 +1494,7 @@ def create_comment(fake: FakeGitHub, context: _Context) -> Reply:
     repo = _repo_or_none(fake, context)
     number = int(context.params["issue_number"])
     if repo is None or fake._issue_like(repo, number) is None:
-        return NOT_FOUND
+        return _not_found()
     comment = fake._create_comment(repo, number, context.body["body"], _token_login(fake, context))
     return Reply(201, fake.comment_json(comment))
 
@@ -1474,13 +1509,13 @@ def _comment_or_none(fake: FakeGitHub, context: _Context) -> IssueComment | None
 
 def get_comment(fake: FakeGitHub, context: _Context) -> Reply:
     comment = _comment_or_none(fake, context)
-    return Reply(200, fake.comment_json(comment)) if comment else NOT_FOUND
+    return Reply(200, fake.comment_json(comment)) if comment else _not_found()
 
 
 def update_comment(fake: FakeGitHub, context: _Context) -> Reply:
     comment = _comment_or_none(fake, context)
     if comment is None:
-        return NOT_FOUND
+        return _not_found()
     comment.body = context.body["body"]
     comment.updated_at = _now()
     return Reply(200, fake.comment_json(comment))
@@ -1489,7 +1524,7 @@ def update_comment(fake: FakeGitHub, context: _Context) -> Reply:
 def delete_comment(fake: FakeGitHub, context: _Context) -> Reply:
     comment = _comment_or_none(fake, context)
     if comment is None:
-        return NOT_FOUND
+        return _not_found()
     del fake._comments[comment.id]
     return Reply(204)
 
