@@ -81,6 +81,13 @@ def changed_files(path: str | Path, base: str, head: str) -> list[tuple[str, str
     return changes
 
 
+def resolve(path: str | Path, rev: str) -> str | None:
+    """The full commit id ``rev`` names; None when it names no commit here."""
+    try:
+        return _repo(path).commit(rev).hexsha
+    except (BadName, ValueError, GitCommandError):
+        return None
+
 def is_shallow(path: str | Path) -> bool:
     """The checkout holds only part of the history (``actions/checkout`` without fetch-depth: 0)."""
     try:
