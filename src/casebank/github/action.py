@@ -164,10 +164,10 @@ def run_action(inputs: Inputs, ctx: Context, *, out: TextIO = sys.stdout) -> int
     if event.records_baseline:
         _record_baseline(repo, event, report, out)
 
-    github_notes = _github_notes(api, started, comment_result, report, event, inputs)
+    problems, info = _github_notes(api, started, comment_result, report)
     if api is None or api.read_only:
         emit_annotations(found, out)
-    for note in github_notes:
+    for note in problems:
         out.write(command("warning", note, title="casebank: reporting to GitHub") + "\n")
     changed_line = ""
     if report.changed_ids is not None:
@@ -175,7 +175,7 @@ def run_action(inputs: Inputs, ctx: Context, *, out: TextIO = sys.stdout) -> int
                         f"by this change. {sanitize.inline(report.changed_why, 1000)}")
     step.write_step_summary(ctx.step_summary, markdown.step_summary(
         verdict, evidence, check_name=inputs.check_name, links=links,
-        extras=markdown.SummaryExtras(github_notes=github_notes, changed=changed_line)))
+        extras=markdown.SummaryExtras(github_notes=problems + info, changed=changed_line)))
     counts = markdown.Counts.of(evidence.cases)
     step.write_outputs(ctx.output, {
         "verdict": verdict.decision, "passed": counts.passed, "failed": counts.failed,
@@ -341,7 +341,7 @@ def _merge(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
 
 
 def _evaluate(config: Any, evidence: Evidence, repo: Path, event: Event) -> Verdict:
-    from casebank.gate import evaluate
+    from casebank.gate.evaluate import evaluate
 
     return evaluate(config, evidence, repo=repo, base=event.base_sha, head=event.head_sha)
 
@@ -455,23 +455,27 @@ def _record_baseline(repo: Path, event: Event, report: Report, out: TextIO) -> N
 
 
 def _github_notes(api: GitHubApi | None, started: dict[str, check_runs.CheckRun],
-                  comment_result: sticky.CommentResult | None, report: Report, event: Event,
-                  inputs: Inputs) -> list[str]:
-    """What the reviewer should know about how reporting went (for the summary and log)."""
-    notes = list(report.notes)
+                  comment_result: sticky.CommentResult | None,
+                  report: Report) -> tuple[list[str], list[str]]:
+    """(problems, information) about how reporting went, for the summary; problems also go
+    to the log as warnings."""
+    problems = list(report.notes)
+    info: list[str] = []
     if api is None:
-        notes.append("GITHUB_REPOSITORY is not set: nothing was posted to GitHub.")
-        return notes
+        info.append("GITHUB_REPOSITORY is not set: nothing was posted to GitHub.")
+        return problems, info
     if api.read_only:
-        notes.append(FORK_HELP)
+        problems.append(FORK_HELP)
     for failure in api.failures:
         if failure.kind != "read-only":
-            notes.append(f"GitHub: {failure.render()}. The verdict and exit status are "
-                         "unaffected.")
-    gate = started.get("gate")
-    if gate is not None and gate.completed and gate.url:
-        notes.append(f"Check run: {gate.url}")
-    if comment_result is not None and comment_result.why and comment_result.action in (
-            sticky.UNCHANGED, sticky.NOT_POSTED):
-        notes.append(f"PR comment {comment_result.action}: {comment_result.why}.")
-    return notes
+            problems.append(f"GitHub: {failure.render()}. The verdict and exit status are "
+                            "unaffected.")
+    for check in started.values():
+        if check.completed and check.url:
+            info.append(f"Check run {sanitize.code(check.name)}: {check.url}")
+    if comment_result is not None:
+        if comment_result.url and comment_result.action in (sticky.CREATED, sticky.UPDATED):
+            info.append(f"PR comment {comment_result.action}: {comment_result.url}")
+        elif comment_result.why:
+            info.append(f"PR comment {comment_result.action}: {comment_result.why}.")
+    return problems, info

@@ -148,9 +148,8 @@ def gate_diff(verdict: Verdict, links: Links) -> str:
     if diff is None:
         return ""
     if not diff.has_baseline:
-        return ("### Compared with the baseline\n\nNo baseline run was found, so nothing can be "
-                "called new or fixed: every failure below is listed as found. The baseline is "
-                "recorded when casebank runs on a push to the default branch.")
+        return ("### Compared with the baseline\n\nNo baseline run to compare with: failures "
+                "are listed as found, not as new or fixed.")
     lines = [f"### Compared with the baseline ({sanitize.inline(diff.baseline, 200)})", ""]
     if diff.verdict_changed:
         lines.append(f"Verdict: {diff.verdict_before} → **{diff.verdict_after}**\n")
