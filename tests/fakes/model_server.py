@@ -348,7 +348,8 @@ class ModelServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False,
+                                     handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, backlog=1024).start()
 

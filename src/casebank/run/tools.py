@@ -67,9 +67,10 @@ def answer_tool_call(tools: dict[str, Tool], name: str, raw_arguments: Any) -> T
     if isinstance(raw_arguments, str):
         try:
             arguments = json.loads(raw_arguments) if raw_arguments.strip() else {}
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             return ToolAnswer(raw_arguments, None,
-                              f"arguments of {name} are not valid JSON ({exc.args[0]}): {raw_arguments[:200]}")
+                              f"arguments of {name} are not valid JSON ({exc.msg} at character {exc.pos}): "
+                              f"{raw_arguments[:200]}")
     tool = tools.get(name)
     if tool is None:
         known = ", ".join(sorted(tools)) or "no tools"

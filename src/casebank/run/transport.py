@@ -144,6 +144,7 @@ class Transport:
         try:
             data = json.loads(raw)
         except ValueError as exc:
-            return (HttpReply(status=status, error=f"response is not JSON ({exc}): {_snippet(raw, 120)}",
+            why = f"{exc.msg} at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return (HttpReply(status=status, error=f"response is not JSON ({why}): {_snippet(raw, 120)}",
                               error_kind=PROTOCOL, latency_ms=latency_ms), None, None)
         return HttpReply(data=data, status=status, latency_ms=latency_ms), None, None

@@ -1,0 +1,135 @@
+"""The openai target's agent loop against a real OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakes.model_server import Rule, call
+from tests.run.conftest import only_case, openai_target
+
+LOOKUP = {
+    "name": "lookup_order",
+    "description": "Look up an order.",
+    "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}},
+                   "required": ["order_id"]},
+    "results": [
+        {"when": {"order_id": "A-1042"}, "result": {"order_id": "A-1042", "account_id": "acct_personal_77"}},
+    ],
+}
+REFUND = {
+    "name": "issue_refund",
+    "description": "Refund an order.",
+    "destructive": True,
+    "parameters": {"type": "object", "properties": {"account_id": {"type": "string"}},
+                   "required": ["account_id"]},
+    "results": [{"result": {"refund_id": "R-5521", "status": "issued"}}],
+}
+
+
+def test_tool_calls_are_answered_from_the_script_and_the_trajectory_is_recorded(project, server):
+    server.add_rule(Rule(last="user", tool_calls=[call("lookup_order", order_id="A-1042")]))
+    server.add_rule(Rule(last="tool", tool_result="acct_personal_77", match=lambda b: len(b["messages"]) == 4,
+                         reply="Checking", tool_calls=[call("issue_refund", account_id="acct_personal_77")]))
+    server.add_rule(Rule(last="tool", tool_result="R-5521", reply="Refund R-5521 issued."))
+    project.write_config({"m": openai_target(server, params={"temperature": 0})}, "m")
+    project.add_case("refund", "refund A-1042", tools=[LOOKUP, REFUND], expect=[{"contains": "R-5521"}])
+
+    evidence = project.run()
+
+    result = only_case(evidence)
+    assert result.outcome == "pass"
+    sample = result.samples[0].sample
+    assert sample.output == "Refund R-5521 issued."
+    assert sample.final is True and sample.steps == 3
+    assert [(t.role, t.content, t.step) for t in sample.trajectory] == [
+        ("assistant", None, 1), ("assistant", "Checking", 2), ("assistant", "Refund R-5521 issued.", 3)]
+    calls = sample.tool_calls
+    assert [(c.index, c.step, c.name, c.arguments, c.result, c.error) for c in calls] == [
+        (0, 1, "lookup_order", {"order_id": "A-1042"},
+         {"order_id": "A-1042", "account_id": "acct_personal_77"}, None),
+        (1, 2, "issue_refund", {"account_id": "acct_personal_77"},
+         {"refund_id": "R-5521", "status": "issued"}, None),
+    ]
+    # usage is summed over the three model turns (the server counts words)
+    per_turn = [json.loads(json.dumps(r.body)) for r in server.requests]
+    assert len(per_turn) == 3
+    assert sample.usage is not None and sample.usage.total_tokens == (
+        sample.usage.prompt_tokens + sample.usage.completion_tokens)
+    assert sample.usage.completion_tokens == 0 + 1 + 1 + 1 + 3  # call, "Checking"+call, reply
+    # the model saw the tools as functions, params, and the scripted result as a tool message
+    first = server.requests[0].body
+    assert first["temperature"] == 0 and first["model"] == "test-model"
+    assert [t["function"]["name"] for t in first["tools"]] == ["lookup_order", "issue_refund"]
+    second = server.requests[1].body["messages"]
+    assert second[-1]["role"] == "tool" and json.loads(second[-1]["content"])["account_id"] == "acct_personal_77"
+    assert second[-1]["tool_call_id"] == second[-2]["tool_calls"][0]["id"]
+    # the request as the case states it is in the evidence
+    assert sample.request["messages"][0] == {"role": "system", "content": "You are a support agent."}
+
+
+def test_an_unscripted_call_gets_an_error_result_that_is_recorded(project, server):
+    server.add_rule(Rule(last="user", tool_calls=[call("lookup_order", order_id="Z-9")]))
+    server.add_rule(Rule(last="tool", reply="I could not find that order."))
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("unscripted", "where is Z-9", tools=[LOOKUP], expect=[{"contains": "could not"}])
+
+    sample = only_case(project.run()).samples[0].sample
+
+    (only,) = sample.tool_calls
+    assert only.result is None
+    assert only.error.startswith('no scripted result for lookup_order with arguments {"order_id": "Z-9"}')
+    assert 'the case scripts results for {"order_id": "A-1042"}' in only.error
+    sent = server.requests[1].body["messages"][-1]
+    assert json.loads(sent["content"]) == {"error": only.error}
+
+
+def test_unknown_tools_bad_json_and_schema_violations_are_recorded_errors(project, server):
+    server.add_rule(Rule(last="user", tool_calls=[
+        call("delete_everything"), call("lookup_order", "{not json"), call("lookup_order", order_id=42)]))
+    server.add_rule(Rule(last="tool", reply="done"))
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("bad-calls", "go", tools=[LOOKUP], expect=[{"contains": "done"}])
+
+    calls = only_case(project.run()).samples[0].sample.tool_calls
+
+    assert [c.error for c in calls] == [
+        "unknown tool 'delete_everything': this case defines lookup_order",
+        "arguments of lookup_order are not valid JSON (Expecting property name enclosed in double "
+        "quotes at character 1): {not json",
+        "arguments of lookup_order do not match its parameters schema at order_id: "
+        "42 is not of type 'string'",
+    ]
+    assert calls[1].arguments == "{not json"
+
+
+def test_the_step_limit_ends_the_loop_without_a_final_answer(project, server):
+    server.add_rule(Rule(tool_calls=[call("lookup_order", order_id="A-1042")]))
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("loops", "go", tools=[LOOKUP], max_steps=3, expect=[{"not_contains": "secret"}])
+
+    sample = only_case(project.run()).samples[0].sample
+
+    assert sample.final is False
+    assert sample.steps == 3
+    assert server.count == 3
+    assert len(sample.tool_calls) == 3
+
+
+def test_scripted_user_replies_continue_the_conversation(project, server):
+    server.add_rule(Rule(last="user", user="^refund", reply="That is 129 EUR. Shall I go ahead?"))
+    server.add_rule(Rule(last="user", user="^Yes", tool_calls=[call("issue_refund", account_id="acct_1")]))
+    server.add_rule(Rule(last="tool", reply="Done, refund R-5521."))
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("confirm", "refund my grinder", tools=[REFUND], user_replies=["Yes, go ahead."],
+                     expect=[{"contains": "R-5521"}])
+
+    sample = only_case(project.run()).samples[0].sample
+
+    assert [(t.role, t.content) for t in sample.trajectory] == [
+        ("assistant", "That is 129 EUR. Shall I go ahead?"),
+        ("user", "Yes, go ahead."),
+        ("assistant", None),
+        ("assistant", "Done, refund R-5521."),
+    ]
+    assert sample.final is True
+    assert server.requests[1].body["messages"][-1] == {"role": "user", "content": "Yes, go ahead."}
