@@ -226,7 +226,8 @@ EOF
     "$IMAGE" >"$work/action.log" 2>&1
   code=$?
   set -e
-  sed 's/^/  | /' "$work/action.log" | tail -40
+  # Its log without the ::workflow commands (annotations), which CI would otherwise repeat.
+  grep -v '^::' "$work/action.log" | sed 's/^/  | /' | tail -8
   if [ -s "$work/workspace/.casebank/crash.log" ]; then
     echo "  casebank's crash log:"; sed 's/^/  ! /' "$work/workspace/.casebank/crash.log" | tail -30
   fi
@@ -235,11 +236,25 @@ EOF
     *) fail "casebank action exited $code; want a verdict (0 SHIP, 1 BLOCK, 3 HOLD)" ;;
   esac
   [ -s "$work/file_commands/step_summary" ] || fail "casebank action wrote no step summary"
-  step "ok: casebank action exited $code with a $(wc -c <"$work/file_commands/step_summary")-byte step summary"
-  sed 's/^/  > /' "$work/file_commands/step_summary" | head -15
-  if [ -s "$work/file_commands/output" ]; then
-    sed 's/^/  output: /' "$work/file_commands/output" | head -10
-  fi
+  # GITHUB_OUTPUT holds name<<DELIMITER / value / DELIMITER blocks.
+  output() {
+    awk -v name="$1" '
+      !open && index($0, name "<<") == 1 {delim = substr($0, length(name) + 3); open = 1; next}
+      open && $0 == delim {exit}
+      open {print}' "$work/file_commands/output"
+  }
+  verdict=$(output verdict)
+  case "$code:$verdict" in
+    0:SHIP | 0:HOLD | 1:BLOCK | 3:HOLD) ;;  # HOLD exits 0 under the default fail-on: block
+    *) fail "casebank action exited $code but its verdict output is '$verdict'" ;;
+  esac
+  grep -q "$verdict" "$work/file_commands/step_summary" \
+    || fail "the step summary does not state the verdict $verdict"
+  evidence=$(output evidence)
+  [ -n "$evidence" ] && [ -s "$work/workspace/${evidence#/github/workspace/}" ] \
+    || fail "the evidence output '$evidence' names no file in the workspace"
+  step "ok: casebank action exited $code, verdict $verdict, $(wc -c <"$work/file_commands/step_summary")-byte step summary, evidence $evidence"
+  sed 's/^/  > /' "$work/file_commands/step_summary" | head -3
 else
   step "SKIPPED casebank action run: not in this build yet (casebank action --help fails)"
 fi
