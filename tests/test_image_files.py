@@ -110,6 +110,19 @@ def test_dockerfile_trusts_the_workspace_for_any_home():
     assert "command -v git" in runs, "git is installed only where the base image lacks it"
 
 
+def test_dockerfile_copies_what_symlinks_in_src_point_at():
+    # src/casebank/schemas links to bank-schema/: copying src alone left the schemas out of
+    # the package, and `casebank validate` crashed in the image.
+    copied = {Path(args.split()[0]).parts[0]
+              for keyword, args in dockerfile_instructions(DOCKERFILE.read_text()) if keyword == "COPY"}
+    for link in (ROOT / "src").rglob("*"):
+        if link.is_symlink():
+            target = link.resolve().relative_to(ROOT)
+            assert target.parts[0] in copied, (
+                f"{link.relative_to(ROOT)} points at {target}, which the Dockerfile does not COPY"
+            )
+
+
 def test_dockerignore_keeps_venv_and_git_history_out_of_the_context():
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv"} <= ignored
