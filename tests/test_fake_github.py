@@ -196,6 +196,15 @@ def test_output_summary_limit_is_counted_in_bytes(fake: FakeGitHub) -> None:
     assert error_fields(too_long_text) == ["output.text"]
 
 
+def test_action_label_over_its_schema_max_length_gets_githubs_wording(fake: FakeGitHub) -> None:
+    response = call(fake, "POST", CHECKS, {"name": "gate", "head_sha": HEAD, "actions": [
+        {"label": "L" * 21, "description": "re-run the cases", "identifier": "rerun"}]})
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "Invalid request.\n\nOnly 20 characters are allowed; 21 were supplied."
+    assert error_fields(response) == ["actions[0].label"]
+
+
 def test_output_title_over_255_characters_is_rejected(fake: FakeGitHub) -> None:
     response = call(fake, "POST", CHECKS, {"name": "gate", "head_sha": HEAD, "conclusion": "success",
                                            "output": {"title": "T" * 256, "summary": "s"}})

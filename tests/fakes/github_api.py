@@ -61,7 +61,7 @@ API summary (all methods are thread-safe):
   read-only token → 403 ``Resource not accessible by integration``.
 - Records: ``requests`` (``RecordedRequest(method, path, query, headers, json_body, status)``,
   path without the prefix; faulted and refused requests included), ``violations``
-  (``Violation(method, path, operation, field, message)``), ``response_errors`` (the fake's own
+  (``Violation(method, path, operation, field, message, source)``), ``response_errors`` (the fake's own
   responses that do not match the description: a bug in the fake, keep it empty),
   ``check_runs(owner, repo)`` (``CheckRun``: name, head_sha, status, conclusion, output,
   annotations as sent, updates), ``comments(owner, repo, number)`` (``IssueComment``: id, body,
@@ -312,8 +312,9 @@ def schema_problems(error: ValidationError) -> list[tuple[str, str]]:
     name = _field_name(where) or "(body)"
     if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):
         return [(name, f"For '{name}': {len(error.instance)} items, {error.validator} is {error.validator_value}.")]
-    if error.validator in ("maxLength", "minLength") and isinstance(error.instance, str):
-        return [(name, f"For '{name}': {len(error.instance)} characters, {error.validator} is {error.validator_value}.")]
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        # GitHub's own wording for this schema check
+        return [(name, f"Only {error.validator_value} characters are allowed; {len(error.instance)} were supplied.")]
     if error.validator in ("anyOf", "oneOf") and error.context:
         reasons = sorted({sub.message for sub in error.context})
         return [(name, f"For '{name}': no variant of {error.validator} matches ({'; '.join(reasons)[:500]}).")]
@@ -339,13 +340,18 @@ class RecordedRequest(NamedTuple):
 
 @dataclass(frozen=True)
 class Violation:
-    """A request GitHub would refuse (or that has no operation in the description)."""
+    """A request GitHub would refuse (or that has no operation in the description).
+
+    ``source`` says which contract: ``openapi`` (the description's schemas and parameters),
+    ``github`` (what GitHub enforces beyond it) or ``route`` (no such operation, bad JSON).
+    """
 
     method: str
     path: str
     operation: str | None
     field: str | None
     message: str
+    source: str = "openapi"
 
     def __str__(self) -> str:
         where = f" [{self.field}]" if self.field else ""
@@ -799,9 +805,9 @@ class FakeGitHub:
         split = urlsplit(raw_path)
         incoming = _Incoming(method, split.path, dict(parse_qsl(split.query, keep_blank_values=True)))
 
-        def refuse(status: int, message: str, field_name: str | None = None) -> None:
+        def refuse(status: int, message: str, field_name: str | None = None, source: str = "route") -> None:
             operation_id = incoming.operation.operation_id if incoming.operation else None
-            incoming.violations.append(Violation(method, incoming.path, operation_id, field_name, message))
+            incoming.violations.append(Violation(method, incoming.path, operation_id, field_name, message, source))
             incoming.reject_status = incoming.reject_status or status
 
         prefix = self.path_prefix
@@ -820,7 +826,8 @@ class FakeGitHub:
         if incoming.operation is not None and not incoming.violations:
             for violation in self._validate(incoming.operation, incoming.path, incoming.params, incoming.query, incoming.body):
                 # a path parameter that does not fit means no route: GitHub answers 404
-                refuse(404 if (violation.field or "").startswith("path:") else 422, violation.message, violation.field)
+                status = 404 if (violation.field or "").startswith("path:") else 422
+                refuse(status, violation.message, violation.field, violation.source)
         return incoming
 
     def _answer(self, incoming: _Incoming, headers: dict[str, str], fault: Fault | None) -> Reply:
@@ -842,7 +849,8 @@ class FakeGitHub:
         try:
             return HANDLERS[operation.operation_id](self, context)
         except Refusal as refusal:
-            refused = Violation(incoming.method, incoming.path, operation.operation_id, refusal.field, refusal.message)
+            refused = Violation(incoming.method, incoming.path, operation.operation_id, refusal.field,
+                                refusal.message, "github")
             incoming.violations.append(refused)
             return self._unprocessable(operation, [refused], refusal.resource, refusal.top_message)
 
@@ -861,8 +869,8 @@ class FakeGitHub:
                   body: Any) -> list[Violation]:
         found: list[Violation] = []
 
-        def add(field_name: str | None, message: str) -> None:
-            found.append(Violation(operation.method, path, operation.operation_id, field_name, message))
+        def add(field_name: str | None, message: str, source: str = "openapi") -> None:
+            found.append(Violation(operation.method, path, operation.operation_id, field_name, message, source))
 
         declared_query = {p.name for p in operation.parameters if p.location == "query"}
         for name in sorted(set(query) - declared_query):
@@ -900,8 +908,10 @@ class FakeGitHub:
         explained = {name for name, _ in rules}
         problems = [(name, message) for name, message in problems
                     if name not in explained and not (rules and name == "(body)")]
-        for field_name, message in problems + rules:
+        for field_name, message in problems:
             add(field_name, message)
+        for field_name, message in rules:
+            add(field_name, message, "github")
         return found
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -929,12 +939,11 @@ class FakeGitHub:
     def _unprocessable(self, operation: Operation, violations: list[Violation], resource: str | None,
                        top_message: str | None = None) -> Reply:
         resource = resource or RESOURCES.get(operation.operation_id, "Resource")
-        schema_style = any(v.message.endswith((" is not a permitted key.", " wasn't supplied.")) or v.message.startswith("For '")
-                           for v in violations)
+        schema_style = any(v.source == "openapi" for v in violations)
         message = top_message or (
             "Invalid request.\n\n" + "\n".join(v.message for v in violations) if schema_style else "Validation Failed"
         )
-        errors = [{"resource": resource, "code": "invalid" if schema_style else "custom",
+        errors = [{"resource": resource, "code": "invalid" if v.source == "openapi" else "custom",
                    "field": v.field or "", "message": v.message} for v in violations]
         return Reply(422, {"message": message, "errors": errors, "documentation_url": operation.docs_url, "status": "422"})
 
