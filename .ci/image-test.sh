@@ -227,7 +227,7 @@ EOF
   code=$?
   set -e
   # Its log without the ::workflow commands (annotations), which CI would otherwise repeat.
-  grep -v '^::' "$work/action.log" | sed 's/^/  | /' | tail -8
+  { grep -v '^::' "$work/action.log" || true; } | sed 's/^/  | /' | tail -8
   if [ -s "$work/workspace/.casebank/crash.log" ]; then
     echo "  casebank's crash log:"; sed 's/^/  ! /' "$work/workspace/.casebank/crash.log" | tail -30
   fi
