@@ -251,8 +251,9 @@ EOF
   grep -q "$verdict" "$work/file_commands/step_summary" \
     || fail "the step summary does not state the verdict $verdict"
   evidence=$(output evidence)
-  [ -n "$evidence" ] && [ -s "$work/workspace/${evidence#/github/workspace/}" ] \
-    || fail "the evidence output '$evidence' names no file in the workspace"
+  if [ -z "$evidence" ] || [ ! -s "$work/workspace/${evidence#/github/workspace/}" ]; then
+    fail "the evidence output '$evidence' names no file in the workspace"
+  fi
   step "ok: casebank action exited $code, verdict $verdict, $(wc -c <"$work/file_commands/step_summary")-byte step summary, evidence $evidence"
   sed 's/^/  > /' "$work/file_commands/step_summary" | head -3
 else
