@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,7 @@ def check(item: dict[str, Any], sample: SampleOutput, ctx: CheckContext | None =
     """Run one expect item on one sample (of a case built by ``make_case``)."""
     case = make_case(item, **case_values)
     (result,) = asyncio.run(run_checks(case, sample, ctx or context()))
+    json.dumps(result.evidence, allow_nan=False)  # evidence goes into the JSON evidence file
     return result
 
 

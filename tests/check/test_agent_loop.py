@@ -8,6 +8,7 @@ behind those cases did: the wrong account, the wrong order, no confirmation.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -36,6 +37,7 @@ def model(server: ModelServer) -> ModelServer:
 def results(case: Case, sample: SampleOutput, **ctx_values) -> dict[str, CheckResult]:
     ctx = CheckContext(root=EXAMPLE, read_file=files_under(EXAMPLE), **ctx_values)
     checked = asyncio.run(run_checks(case, sample, ctx))
+    json.dumps([r.evidence for r in checked], allow_nan=False)  # it goes into the evidence file
     return {r.name or r.kind: r for r in checked}
 
 

@@ -101,9 +101,9 @@ def _check_with_user(args: dict[str, Any], guarded: list[str], subject: Subject)
     checked = []
     for turn in subject.sample.trajectory:
         if turn.role == "user":
-            reply = (turn, search(pattern, turn.content or "", ignore_case=True) is not None)
-            if asked is None:
-                reply = (turn, False)
+            # A reply counts only as the answer to something the assistant said.
+            said_yes = search(pattern, turn.content or "", ignore_case=True) is not None
+            reply = (turn, said_yes and asked is not None)
             continue
         for call in turn.tool_calls:
             if call.name not in guarded:

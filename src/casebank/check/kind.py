@@ -73,7 +73,7 @@ class Env:
     tools: frozenset[str] | None = None  # the case's tool names, when the caller knows them
 
 
-CheckFn = Callable[[Any, Subject], "Outcome | Awaitable[Outcome]"]
+CheckFn = Callable[[Any, Subject], Outcome | Awaitable[Outcome]]
 ValidateFn = Callable[[Any, Env], list[ArgProblem]]
 
 
