@@ -42,8 +42,10 @@ ALL = [case_result(f"case-{i}", FAIL if i == 4 else PASS, "critical" if i < 2 el
 
 
 def shards(count: int = 3) -> list[Evidence]:
+    """The shards of ALL as the runner writes them: finished, but never complete on their own."""
     return [evidence([c for j, c in enumerate(ALL) if j % count == i], (i + 1, count),
-                     started_at=f"2026-04-01T10:0{i}:00Z", finished_at=f"2026-04-01T10:1{i}:00Z")
+                     started_at=f"2026-04-01T10:0{i}:00Z", finished_at=f"2026-04-01T10:1{i}:00Z",
+                     complete=False)
             for i in range(count)]
 
 
@@ -139,9 +141,17 @@ def test_a_case_in_two_shards_is_rejected():
 
 def test_an_interrupted_shard_makes_the_merged_run_incomplete():
     one, two, three = shards()
-    two = replace(two, complete=False, interrupted=True, finished_at=None)
+    two = replace(two, interrupted=True)
     merged = merge_evidence([one, two, three])
-    assert not merged.complete and merged.interrupted and merged.finished_at is None
+    assert not merged.complete and merged.interrupted
+
+
+def test_a_shard_missing_a_selected_case_makes_the_merged_run_incomplete():
+    one, two = shards(2)
+    two = replace(two, cases=two.cases[:-1])  # selected, never written
+    merged = merge_evidence([one, two])
+    assert not merged.complete and not merged.interrupted
+    assert "case-5" in merged.selected and "case-5" not in [c.case_id for c in merged.cases]
 
 
 def test_nothing_to_merge():

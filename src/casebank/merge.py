@@ -2,7 +2,7 @@
 
 Merging refuses anything that could turn a partial run into a pass: a shard missing or given
 twice, shards of different shard counts, commits, configurations, targets or casebank versions,
-a case run by two shards. The merged evidence is complete only when every shard is.
+a case run by two shards. The merged evidence is complete only when every shard ran to its end.
 """
 
 from __future__ import annotations
@@ -115,6 +115,14 @@ def merge_evidence(parts: list[Evidence], names: list[str] | None = None) -> Evi
     return _combine(sorted(parts, key=lambda part: part.shard["index"]))
 
 
+def shard_finished(part: Evidence) -> bool:
+    """The shard ran to its end: its footer was written, it was not interrupted, and every
+    case it selected has a result. (A shard's own ``complete`` is always False: it is not a
+    whole run.)"""
+    ran = {case.case_id for case in part.cases}
+    return part.finished_at is not None and not part.interrupted and set(part.selected) <= ran
+
+
 def _combine(parts: list[Evidence]) -> Evidence:
     first = parts[0]
     cases = sorted((case for part in parts for case in part.cases),
@@ -136,7 +144,7 @@ def _combine(parts: list[Evidence]) -> Evidence:
         selected=selected,
         not_selected_reason=first.not_selected_reason,
         shard=None,
-        complete=all(part.complete and not part.interrupted for part in parts),
+        complete=all(shard_finished(part) for part in parts),
         interrupted=any(part.interrupted for part in parts),
         cases=cases,
         runner={"shards": [{"shard": part.shard, **part.runner} for part in parts]},

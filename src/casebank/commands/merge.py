@@ -8,7 +8,7 @@ from pathlib import Path
 
 from casebank import evidence as evidence_file
 from casebank.errors import ExitCode, UserError
-from casebank.merge import merge_evidence
+from casebank.merge import merge_evidence, shard_finished
 
 NAME = "merge"
 HELP = ("Combine the evidence files of `casebank run --shard i/n` (one per shard) into the "
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                f"{len(merged.cases)} cases, commit {(merged.commit or 'none')[:12]}")
     if not merged.complete:
         unfinished = [str(path) for path, part in zip(paths, parts, strict=True)
-                      if not part.complete or part.interrupted]
+                      if not shard_finished(part)]
         print(f"casebank: {summary}, but the run is incomplete: {', '.join(unfinished)} did not "
               "finish. The gate will not pass it; rerun those shards.", file=sys.stderr)
         return int(ExitCode.INFRA)
