@@ -12,7 +12,7 @@ from typing import Any
 
 from casebank.errors import UserError
 from casebank.run.targets import build_target
-from casebank.run.targets.base import RunContext
+from casebank.run.targets.base import Locate, RunContext
 from casebank.run.targets.openai import OpenAITarget, _message
 
 JudgeFn = Callable[[list[dict[str, Any]]], Awaitable[str]]
@@ -36,12 +36,13 @@ class Judges:
     """Judge callables by target name, for ``CheckContext.judge`` / ``CheckContext.judges``."""
 
     def __init__(self, targets: dict[str, Any], ctx: RunContext, *, config_path: str,
-                 run_settings: dict[str, Any]) -> None:
+                 run_settings: dict[str, Any], locate: Locate | None = None) -> None:
         self._targets = targets
         self._ctx = ctx
         self._config_path = config_path
         self._run_settings = run_settings
         self._built: dict[str, OpenAITarget] = {}
+        self._locate = locate
 
     def names(self) -> list[str]:
         """Configured targets that can judge (kind openai)."""
@@ -52,7 +53,8 @@ class Judges:
         target = self._built.get(name)
         if target is None:
             built = build_target(name, self._targets, config_path=self._config_path,
-                                 root=self._ctx.root, run_settings=self._run_settings)
+                                 root=self._ctx.root, run_settings=self._run_settings,
+                                 locate=self._locate)
             if not isinstance(built, OpenAITarget):
                 raise UserError(f"judge target {name!r} must be of kind openai, not {built.kind}")
             target = self._built[name] = built

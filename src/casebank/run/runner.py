@@ -185,7 +185,8 @@ def execute(config: Any, cases: list[Case], *, target: str | None = None, suite:
     config_path = str(getattr(config, "display_path", None) or getattr(config, "path", "casebank.yaml"))
     root = Path(getattr(config, "root", "."))
     run_settings = dict(getattr(config, "run", None) or {})
-    problems = validate_run_settings(run_settings, config_path)
+    locate = getattr(config, "problem", None)
+    problems = validate_run_settings(run_settings, config_path, locate)
     if problems:
         raise UserError(f"the run: section of {config_path} is not valid", problems)
     name = target or getattr(config, "default_target", None)
@@ -193,7 +194,8 @@ def execute(config: Any, cases: list[Case], *, target: str | None = None, suite:
     if not name:
         raise UserError(f"no target to run against: pass --target NAME or set default_target "
                         f"in {config_path} (targets: {', '.join(sorted(targets)) or 'none'})")
-    built = build_target(name, targets, config_path=config_path, root=root, run_settings=run_settings)
+    built = build_target(name, targets, config_path=config_path, root=root,
+                         run_settings=run_settings, locate=locate)
     if shard is not None:
         from casebank.select.shard import cases_for_shard
 
@@ -222,7 +224,8 @@ def execute(config: Any, cases: list[Case], *, target: str | None = None, suite:
     async def main() -> bool:
         transport = Transport(limiter, policy, stats)
         ctx = RunContext(transport, ResponseCache(cache_dir, stats), stats, root)
-        judges = Judges(targets, ctx, config_path=config_path, run_settings=run_settings)
+        judges = Judges(targets, ctx, config_path=config_path, run_settings=run_settings,
+                        locate=locate)
         default_judge, threshold = judge_settings(getattr(config, "judge", None))
         by_name = judges.all()
         contexts: dict[str | None, Any] = {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from casebank.bank.case import Case
+from casebank.bank.case import Case, FieldPath, render_field
 from casebank.errors import Problem, UserError
 from casebank.run.cache import ResponseCache
 from casebank.run.sample import SampleOutput
@@ -40,17 +41,27 @@ class Target(Protocol):
         ...
 
 
+# Locates a field of casebank.yaml: (field path, message, hint) -> Problem with its line.
+Locate = Callable[[FieldPath, str, "str | None"], Problem]
+
+
 @dataclass(frozen=True)
 class TargetSource:
     """Where a target's settings came from, for messages: the config file and the target name."""
 
     config_path: str
     name: str
+    locate: Locate | None = None
+
+    def field_problem(self, field: FieldPath, message: str, hint: str | None = None) -> Problem:
+        path: FieldPath = ("targets", self.name, *field)
+        if self.locate is not None:
+            return self.locate(path, message, hint)
+        return Problem(self.config_path, message, field=render_field(path), hint=hint)
 
     def problem(self, field: str, message: str, hint: str | None = None) -> UserError:
-        where = f"targets.{self.name}.{field}" if field else f"targets.{self.name}"
         return UserError(f"target {self.name!r} is not usable",
-                         [Problem(self.config_path, message, field=where, hint=hint)])
+                         [self.field_problem((field,) if field else (), message, hint)])
 
 
 def cache_identity(fingerprint: dict[str, Any]) -> dict[str, Any]:

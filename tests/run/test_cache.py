@@ -1,0 +1,108 @@
+"""The response cache, independent samples, and secrets kept out of everything written."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakes.model_server import Fault, Rule
+from tests.run.conftest import only_case, openai_target
+
+
+def test_a_rerun_with_nothing_changed_sends_no_request(project, server):
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("a", "hello a", samples=2)
+    project.add_case("b", "hello b")
+    first = project.run()
+    assert server.count == 3
+    assert first.runner["requests"] == 3
+
+    second = project.run()
+
+    assert server.count == 3  # nothing new reached the model
+    assert second.runner["requests"] == 0 and second.runner["cache_hits"] == 3
+    assert all(s.sample.cached for c in second.cases for s in c.samples)
+    assert {c.case_id: c.outcome for c in second.cases} == {"a": "pass", "b": "pass"}
+    assert (project.root / ".casebank" / "cache").is_dir()
+
+
+def test_no_cache_asks_again_and_a_changed_request_misses(project, server):
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("a", "hello a")
+    project.run()
+    project.run(use_cache=False)
+    assert server.count == 2
+    project.write_config({"m": openai_target(server, params={"temperature": 0.5})}, "m")
+    project.run()
+    assert server.count == 3  # a different param is a different fingerprint
+
+
+def test_errors_are_never_cached(project, server):
+    fault = server.add_fault(Fault("status", status=500, times=None))
+    project.write_config({"m": openai_target(server)}, "m", run={"retries": 0})
+    project.add_case("a", "hello")
+    assert only_case(project.run()).outcome == "error"
+    server.faults.remove(fault)
+
+    evidence = project.run()
+
+    assert only_case(evidence).outcome == "pass"
+    assert evidence.runner["requests"] == 1 and evidence.runner["cache_hits"] == 0
+
+
+def test_concurrent_identical_requests_are_sent_once(project, server):
+    server.latency_ms = 300  # both cases are in flight at the same time
+    project.write_config({"m": openai_target(server)}, "m", run={"concurrency": 4})
+    project.add_case("twin-1", "the same question")
+    project.add_case("twin-2", "the same question")
+
+    evidence = project.run(use_cache=False)
+
+    assert server.count == 1
+    assert [c.outcome for c in evidence.cases] == ["pass", "pass"]
+
+
+def test_samples_are_independent_answers_not_copies(project, server):
+    server.add_rule(Rule(reply="first answer: echo", times=1))
+    server.add_rule(Rule(reply="other answer"))
+    project.write_config({"m": openai_target(server)}, "m", run={"concurrency": 1})
+    project.add_case("flaky", "hello", samples=3, pass_rule={"at_least": 1},
+                     expect=[{"contains": "echo"}])
+
+    evidence = project.run()
+
+    result = only_case(evidence)
+    assert server.count == 3
+    assert sorted(s.sample.output for s in result.samples) == [
+        "first answer: echo", "other answer", "other answer"]
+    assert result.flaky and result.outcome == "pass"
+    # a re-run replays each sample's own answer from the cache
+    again = only_case(project.run())
+    assert server.count == 3
+    assert sorted(s.sample.output for s in again.samples) == sorted(s.sample.output for s in result.samples)
+
+
+def test_the_api_key_never_appears_in_evidence_cache_recordings_or_output(project, server, monkeypatch):
+    secret = "sk-test-DO-NOT-LEAK-4242"
+    monkeypatch.setenv("TEST_MODEL_KEY", secret)
+    server.add_fault(Fault("status", status=401, user="leak",
+                           body={"error": {"message": f"Incorrect API key provided: {secret}"}}))
+    project.write_config({"m": openai_target(server, api_key_env="TEST_MODEL_KEY")}, "m")
+    project.add_case("ok", "hello")
+    project.add_case("rejected", "leak please")
+
+    result = project.cli("run", "--junit", "junit.xml", "--record-outputs", "rec.jsonl",
+                         env={"TEST_MODEL_KEY": secret})
+
+    assert result.returncode == 4, result.stderr
+    assert {r.headers["Authorization"] for r in server.requests} == {f"Bearer {secret}"}
+    written = [project.root / "junit.xml", project.root / "rec.jsonl",
+               *(project.root / ".casebank").rglob("*.json")]
+    assert len(written) >= 4
+    for path in written:
+        assert secret not in path.read_text(encoding="utf-8"), path
+    assert secret not in result.stdout + result.stderr
+    evidence = json.loads((project.root / ".casebank" / "evidence.json").read_text())
+    rejected = next(c for c in evidence["cases"] if c["case_id"] == "rejected")
+    assert rejected["samples"][0]["error"] == (
+        "HTTP 401 (not retried): Incorrect API key provided: *** (model turn 1)")
+    assert "TEST_MODEL_KEY" not in json.dumps(evidence["header"]["target"])
