@@ -38,11 +38,16 @@ def is_dirty(path: str | Path = ".") -> bool:
 
 
 def has_commit(path: str | Path, rev: str) -> bool:
+    return resolve_commit(path, rev) is not None
+
+
+def resolve_commit(path: str | Path, rev: str) -> str | None:
+    """The full id of the commit ``rev`` names; None when this repository does not have it
+    (a full 40-hex id is checked too, not trusted)."""
     try:
-        _repo(path).commit(rev)
-        return True
+        return _repo(path).git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}").strip() or None
     except (BadName, ValueError, GitCommandError):
-        return False
+        return None
 
 
 def show(path: str | Path, rev: str, file: str) -> bytes | None:
@@ -60,6 +65,18 @@ def ls_files(path: str | Path, rev: str, under: str = "") -> list[str]:
         args += ["--", under]
     out = _repo(path).git.ls_tree(*args)
     return [line for line in out.splitlines() if line]
+
+
+def grep_files(path: str | Path, rev: str, text: str, under: list[str] | tuple[str, ...]) -> list[str]:
+    """Files below the folders ``under`` at ``rev`` whose content contains ``text``."""
+    if not under:
+        return []
+    try:
+        out = _repo(path).git.grep("-l", "-F", "-e", text, rev, "--", *under)
+    except GitCommandError:  # exit 1: nothing found
+        return []
+    prefix = f"{rev}:"
+    return [line[len(prefix):] for line in out.splitlines() if line.startswith(prefix)]
 
 
 def merge_base(path: str | Path, a: str, b: str) -> str | None:

@@ -179,7 +179,9 @@ def test_incomplete_evidence_and_cases_not_run_never_ship():
     ev.interrupted = True
     ev.selected.append("c")
     verdict = decide(policy(), ev, today=TODAY)
-    assert verdict.decision == HOLD
+    assert verdict.decision == BLOCK
+    assert {r.rule for r in reasons(verdict)} == {
+        "incomplete evidence: unknown is never a pass", "not run: unknown is never a pass"}
     messages = [r.message for r in reasons(verdict)]
     assert "the run was interrupted; its evidence is partial" in messages
     assert "1 case not run (run interrupted): b" in messages

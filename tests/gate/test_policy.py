@@ -112,8 +112,8 @@ def test_review_dir_may_not_leave_the_project():
 
 def test_invalid_yaml_names_the_line():
     assert problems_of("gate:\n  rules: [\n") == [
-        "casebank.yaml:3:1: invalid YAML: while parsing a flow node expected the node content, "
-        "but found '<stream end>'"]
+        "casebank.yaml:3:1: YAML syntax error: did not find expected node content (while "
+        "parsing a flow node at line 3)"]
 
 
 def test_parse_policy_accepts_dates_already_parsed_by_a_yaml_loader():

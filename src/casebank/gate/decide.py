@@ -5,7 +5,7 @@ same inputs give the same verdict byte for byte (``today`` is an argument for th
 
 How a case counts, in order:
 
-1. not run -> HOLD (unknown is never a pass); errored -> ``on_error``.
+1. not run -> BLOCK (unknown is never a pass); errored -> ``on_error``.
 2. A review file whose hashes cover the case's current outputs decides a fail, an uncertain
    result or a ``review: always`` case: accept -> passed, reject -> failed.
 3. Still uncertain -> ``on_uncertain``; a ``review: always`` case, or a failing
@@ -16,8 +16,9 @@ How a case counts, in order:
    naming severity critical). Rate and count rules then block their whole group.
 6. A counted failure that did not fail in the baseline -> ``new_failure``.
 
-Then the run itself (changed suite only, incomplete evidence -> HOLD) and the change under
-review (bank erosion, a loosened policy -> HOLD).
+Then the run itself (changed or selected cases only -> HOLD: a full run is needed;
+incomplete evidence -> BLOCK) and the change under review (bank erosion, a loosened
+policy -> HOLD).
 """
 
 from __future__ import annotations
@@ -63,13 +64,15 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
            reviews: dict[str, Review] | None = None,
            bank_changes: list[BankChange] | None = None,
            policy_changes: list[PolicyChange] | None = None,
-           today: dt.date, baseline_label: str | None = None) -> Verdict:
+           today: dt.date, baseline_label: str | None = None,
+           notes: list[str] | None = None) -> Verdict:
     """The verdict for ``evidence`` under ``policy``.
 
     ``baseline`` is the evidence of the base (None: there is none, which is stated);
     ``reviews`` maps case ids to review files; ``bank_changes`` and ``policy_changes`` are
     what the change under review did to the bank and to the policy; ``today`` decides
-    which waivers have expired; ``baseline_label`` says where the baseline came from.
+    which waivers have expired; ``baseline_label`` says where the baseline came from;
+    ``notes`` are added to the verdict's notes as they are.
     """
     reviews = reviews or {}
     bank_changes = sorted(bank_changes or [], key=lambda c: (c.path, c.case_id))
@@ -77,7 +80,7 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
     cases = _unique_sorted(evidence.cases)
     judged = [_judge(case, policy, reviews, today) for case in cases]
     reasons: list[Reason] = []
-    notes: list[str] = []
+    notes = list(notes or [])
 
     before = {c.case_id: c.outcome for c in baseline.cases} if baseline is not None else None
     reasons += _case_reasons(judged, policy, before)
@@ -96,7 +99,8 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
     label = baseline_label or (_describe_baseline(baseline) if baseline is not None else None)
     if baseline is None:
         notes.append("no baseline: new failures cannot be told apart from known ones "
-                     "(record one with casebank run --record, or pass --baseline)")
+                     "(record one with casebank run --record on the default branch, or pass "
+                     "--baseline PATH)")
         verdict_before = None
     else:
         verdict_before = decide(policy, baseline, reviews=reviews, today=today).decision
@@ -336,17 +340,17 @@ def _run_reasons(evidence: Evidence, judged: list[_Judged]) -> list[Reason]:
         else:
             message = "the evidence is incomplete (the run did not finish)"
             how = "re-run the suite to the end"
-        reasons.append(Reason(decision=HOLD, rule="incomplete evidence", message=message,
-                              how_to_resolve=how))
+        reasons.append(Reason(decision=BLOCK, rule="incomplete evidence: unknown is never a pass",
+                              message=message, how_to_resolve=how))
     not_run: dict[str, list[str]] = {}
     for item in judged:
         if item.outcome == NOT_RUN:
             not_run.setdefault(item.case.not_run_reason or "not run", []).append(item.case.case_id)
+    by_id = {j.case.case_id: j.case for j in judged}
     for why, ids in not_run.items():
-        paths = {j.case.case_id: j.case for j in judged}
-        first = paths[ids[0]]
+        first = by_id[ids[0]]
         reasons.append(Reason(
-            decision=HOLD, rule="not run",
+            decision=BLOCK, rule="not run: unknown is never a pass",
             message=f"{len(ids)} case{'s' if len(ids) > 1 else ''} not run ({why}): "
                     f"{_short_list(ids)}",
             case_id=first.case_id if len(ids) == 1 else None,
@@ -357,7 +361,7 @@ def _run_reasons(evidence: Evidence, judged: list[_Judged]) -> list[Reason]:
     missing = sorted(set(evidence.selected) - recorded)
     if missing:
         reasons.append(Reason(
-            decision=HOLD, rule="not run",
+            decision=BLOCK, rule="not run: unknown is never a pass",
             message=f"{len(missing)} selected case{'s' if len(missing) > 1 else ''} "
                     f"have no result in the evidence: {_short_list(missing)}",
             how_to_resolve="re-run so every selected case has a result; unknown is never a pass"))

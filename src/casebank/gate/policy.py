@@ -207,10 +207,14 @@ def parse_policy(raw: Any, *, source: str = "casebank.yaml", text: bytes | None 
 
 def policy_from_yaml(data: bytes, *, source: str) -> Policy:
     """The policy in a whole casebank.yaml given as bytes (e.g. read at the base commit)."""
-    doc = yamlfile.load(data, source=source)
-    if isinstance(doc, Problem):
-        raise UserError(f"cannot read the gate policy in {source}", [doc])
-    return parse_policy(doc.get("gate"), source=source, text=data)
+    from casebank.bank.limits import Limits
+    from casebank.bank.safeyaml import parse_yaml
+
+    doc = parse_yaml(source, data, Limits())
+    if isinstance(doc, list):
+        raise UserError(f"cannot read the gate policy in {source}", doc)
+    raw = doc.data if isinstance(doc.data, dict) else {}
+    return parse_policy(raw.get("gate"), source=source, text=data)
 
 
 def policy_from_config(config: Any) -> Policy:
@@ -220,14 +224,8 @@ def policy_from_config(config: Any) -> Policy:
         text: bytes | None = path.read_bytes()
     except OSError:
         text = None
-    return parse_policy(config.gate, source=_display(path), text=text)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    source = getattr(config, "display_path", None) or path.as_posix()
+    return parse_policy(config.gate or None, source=source, text=text)
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:

@@ -115,12 +115,15 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def load_reviews(root: Path, review_dir: str) -> tuple[dict[str, Review], list[Problem]]:
-    """Every review file in ``root/review_dir`` (from the work tree), and their problems."""
+def load_reviews(root: Path, review_dir: str, *, shown: str = "") -> tuple[dict[str, Review],
+                                                                         list[Problem]]:
+    """Every review file in ``root/review_dir`` (from the work tree), and their problems.
+    Files are named ``shown/review_dir/<file>`` (``shown``: the project folder in the repo)."""
     folder = root / review_dir
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml")) \
-        if folder.is_dir() else []
-    return _collect((f"{review_dir}/{p.name}", p.read_bytes()) for p in files)
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml")
+                   and p.is_file()) if folder.is_dir() else []
+    prefix = f"{shown}/{review_dir}" if shown else review_dir
+    return _collect((f"{prefix}/{p.name}", p.read_bytes()) for p in files)
 
 
 def load_reviews_at(repo: Path, rev: str, review_dir: str) -> tuple[dict[str, Review],

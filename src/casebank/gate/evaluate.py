@@ -1,0 +1,88 @@
+"""The gate for a change: policy and bank from the base, reviews and evidence from the head.
+
+``evaluate`` is what ``casebank gate`` and the GitHub action call. It gathers the inputs
+(from git and files) and hands them to the pure ``decide``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from casebank.errors import UserError
+from casebank.evidence import Evidence
+from casebank.gate import baseline as baselines
+from casebank.gate import history
+from casebank.gate.decide import decide
+from casebank.gate.policy import Policy, policy_from_config, policy_from_yaml
+from casebank.gate.policy_changes import compare_policies
+from casebank.gate.review import Review, load_reviews, load_reviews_at
+from casebank.gate.verdict import Verdict
+
+
+def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = None,
+             head: str | None = None, baseline: Evidence | None = None,
+             baseline_label: str | None = None, today: dt.date | None = None) -> Verdict:
+    """The verdict for ``evidence`` of the project ``config``.
+
+    With ``base`` (a commit), the policy and the existing cases are read from the base (a
+    change cannot weaken its own gate): the change's policy edits and bank erosion are listed
+    and hold the verdict when they loosen it; the baseline defaults to the evidence recorded
+    for the base (git note under refs/notes/casebank). ``head`` (default HEAD) is the commit
+    whose review files count. Without ``base``, the policy of ``config`` applies as is.
+    """
+    today = today or dt.date.today()
+    notes: list[str] = []
+    head_policy = policy_from_config(config)
+    policy = head_policy
+    policy_changes = []
+    bank_changes = None
+    if base is None:
+        reviews = _reviews_from_tree(config, policy)
+    else:
+        project = history.project_of(config, Path(repo))
+        base_commit = history.resolve(project, base, "base")
+        head_commit = history.resolve(project, head or "HEAD", "head")
+        base_config = history.config_at(project, base_commit)
+        head_config = history.config_at(project, head_commit)
+        if base_config is None:
+            notes.append(f"{project.config} does not exist at the base {base_commit[:12]}: the "
+                         "gate uses this change's own policy (first setup)")
+        else:
+            policy = policy_from_yaml(base_config,
+                                      source=f"{project.config} at {base_commit[:12]}")
+            policy_changes = compare_policies(policy, head_policy, path=project.config)
+        rule_tags = frozenset(tag for rule in policy.rules for tag in rule.tags)
+        found = history.bank_changes(project, base_commit, head_commit, base_config=base_config,
+                                     head_config=head_config, rule_tags=rule_tags,
+                                     limits=config.limits, review_dir=policy.review_dir)
+        bank_changes = found.changes
+        for problem in found.base_problems:
+            notes.append(f"at the base, {problem.render()} (compared as if absent)")
+        reviews = _reviews_at(project, head_commit, policy)
+        if baseline is None:
+            recorded = baselines.from_note(project.repo, base_commit)
+            baseline, baseline_label = recorded.evidence, recorded.label
+            if recorded.evidence is None:
+                notes.append(recorded.label)
+    return decide(policy, evidence, baseline=baseline, reviews=reviews,
+                  bank_changes=bank_changes, policy_changes=policy_changes, today=today,
+                  baseline_label=baseline_label, notes=notes)
+
+
+def _reviews_from_tree(config: Any, policy: Policy) -> dict[str, Review]:
+    shown = posixpath.dirname(getattr(config, "display_path", "") or "")
+    reviews, problems = load_reviews(Path(config.root), policy.review_dir, shown=shown)
+    if problems:
+        raise UserError(f"{len(problems)} problem(s) in the review files", problems)
+    return reviews
+
+
+def _reviews_at(project: history.Project, commit: str, policy: Policy) -> dict[str, Review]:
+    reviews, problems = load_reviews_at(project.repo, commit, project.path(policy.review_dir))
+    if problems:
+        raise UserError(f"{len(problems)} problem(s) in the review files at {commit[:12]}",
+                        problems)
+    return reviews
