@@ -148,8 +148,7 @@ def gate_diff(verdict: Verdict, links: Links) -> str:
     if diff is None:
         return ""
     if not diff.has_baseline:
-        return ("### Compared with the baseline\n\nNo baseline run to compare with: failures "
-                "are listed as found, not as new or fixed.")
+        return ""  # the verdict's notes say why there is none and how to record one
     lines = [f"### Compared with the baseline ({sanitize.inline(diff.baseline, 200)})", ""]
     if diff.verdict_changed:
         lines.append(f"Verdict: {diff.verdict_before} → **{diff.verdict_after}**\n")
