@@ -207,3 +207,64 @@ def test_merge_command_writes_an_incomplete_run_but_exits_4(tmp_path):
     merged = json.loads((tmp_path / "merged.json").read_text())
     assert merged["footer"]["complete"] is False
     assert len(merged["cases"]) == 4
+
+
+# -- end to end: the gate cannot tell a merged sharded run from a single run -----------------
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "support-agent"
+
+
+@pytest.fixture(scope="module")
+def example_repo(tmp_path_factory):
+    """The bundled example bank, committed in a git repository of its own."""
+    import shutil
+
+    top = tmp_path_factory.mktemp("example")
+    shutil.copytree(EXAMPLE, top, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".casebank"))
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.email=dev@example.com", "-c", "user.name=dev", "commit", "-q",
+                  "-m", "bank"]):
+        subprocess.run(["git", *args], cwd=top, check=True, capture_output=True)
+    return top
+
+
+def cli(capsys, *args: str) -> tuple[int, str]:
+    from casebank.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("target", ["agent-v1", "agent-v2"])
+def test_gate_on_merged_shards_equals_gate_on_a_single_run(example_repo, tmp_path, capsys,
+                                                           target):
+    config = str(example_repo / "casebank.yaml")
+    run = ["run", "--config", config, "--target", target, "--plain"]
+    single = tmp_path / "single.json"
+    cli(capsys, *run, "--out", str(single))
+    for index in (1, 2, 3):
+        cli(capsys, *run, "--shard", f"{index}/3", "--out", str(tmp_path / f"shard-{index}.json"))
+    sizes = [len(evidence_file.read(tmp_path / f"shard-{i}.json").cases) for i in (1, 2, 3)]
+    assert sum(sizes) == len(evidence_file.read(single).cases) and min(sizes) > 0
+
+    code, _ = cli(capsys, "merge", *(str(tmp_path / f"shard-{i}.json") for i in (3, 1, 2)),
+                  "--out", str(tmp_path / "merged.json"))
+    assert code == 0
+    for form in ("text", "json", "markdown"):
+        gate = ["gate", "--config", config, "--format", form, "--today", "2026-04-01"]
+        single_code, single_out = cli(capsys, *gate, "--evidence", str(single))
+        merged_code, merged_out = cli(capsys, *gate, "--evidence", str(tmp_path / "merged.json"))
+        assert merged_out == single_out
+        assert merged_code == single_code
+    # the demo's regressed agent-v2 is blocked, agent-v1 is not
+    assert (single_code == 1) == (target == "agent-v2")
+
+
+def test_gate_on_an_unmerged_shard_never_ships(example_repo, tmp_path, capsys):
+    config = str(example_repo / "casebank.yaml")
+    shard = tmp_path / "shard-1.json"
+    cli(capsys, "run", "--config", config, "--target", "agent-v1", "--plain", "--shard", "1/2",
+        "--out", str(shard))
+    code, _ = cli(capsys, "gate", "--config", config, "--evidence", str(shard))
+    assert code != 0
