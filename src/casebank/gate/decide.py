@@ -6,8 +6,8 @@ same inputs give the same verdict byte for byte (``today`` is an argument for th
 How a case counts, in order:
 
 1. not run -> BLOCK (unknown is never a pass); errored -> ``on_error``.
-2. A review file whose hashes cover the case's current outputs decides a fail, an uncertain
-   result or a ``review: always`` case: accept -> passed, reject -> failed.
+2. A review file whose hashes cover the case's current outputs decides: accept -> passed,
+   reject -> failed (a reviewer may also reject an output the checks passed).
 3. Still uncertain -> ``on_uncertain``; a ``review: always`` case, or a failing
    ``review: on-fail`` case, without a matching review -> HOLD (review required).
 4. A failure with an active waiver does not count; an expired waiver is reported.
@@ -90,6 +90,7 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
         reasons += _new_failure_reasons(judged, policy, before, blocked)
     reasons += _run_reasons(evidence, judged)
     reasons += _change_reasons(bank_changes, policy_changes)
+    notes += _review_notes(judged)
     notes += _waiver_notes(judged, policy, today)
     notes += _flaky_notes(judged)
 
@@ -136,7 +137,7 @@ def _judge(case: CaseResult, policy: Policy, reviews: dict[str, Review],
     review = reviews.get(case.case_id)
     needs_review = outcome == UNCERTAIN or case.review == "always" or (
         outcome == FAIL and case.review == "on-fail")
-    if review is not None and (needs_review or outcome == FAIL):
+    if review is not None:
         if review.covers(output_hashes(case)):
             item.review = review
             item.counted = PASS if review.decision == ACCEPT else FAIL
@@ -388,6 +389,18 @@ def _change_reasons(bank_changes: list[BankChange],
     return reasons
 
 
+def _review_notes(judged: list[_Judged]) -> list[str]:
+    notes = []
+    for item in judged:
+        review = item.review
+        if review is not None:
+            word = "accepted" if review.decision == ACCEPT else "rejected"
+            notes.append(f"{item.case.case_id} ({item.outcome}) {word} in {review.path} by "
+                         f"{review.reviewer} on {review.date}: counted as "
+                         f"{'passed' if item.counted == PASS else 'failed'}")
+    return notes
+
+
 def _waiver_notes(judged: list[_Judged], policy: Policy, today: dt.date) -> list[str]:
     notes = []
     by_id = {j.case.case_id: j for j in judged}
@@ -420,7 +433,7 @@ def _flaky_notes(judged: list[_Judged]) -> list[str]:
 
 
 def _coverage(evidence: Evidence, judged: list[_Judged]) -> Coverage:
-    outcomes = [j.outcome for j in judged]
+    outcomes = [j.counted for j in judged]  # after reviews
     not_run = {j.case.case_id: j.case.not_run_reason or "not run"
                for j in judged if j.outcome == NOT_RUN}
     recorded = {j.case.case_id for j in judged}
