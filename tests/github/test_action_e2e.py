@@ -356,3 +356,65 @@ def test_auto_runs_the_changed_cases_first_then_the_bank_when_the_target_changed
     assert "changed suite first: 1 case(s)" in result.stdout
     assert "full suite: 2 case(s)" in result.stdout
     assert result.outputs["verdict"] == "SHIP" and result.outputs["passed"] == "2"
+
+
+def test_a_pull_request_touching_no_case_still_gets_a_verdict(tmp_path, monkeypatch,
+                                                              fake) -> None:
+    project = make_project(tmp_path, head_files={"README.md": "# docs only\n"})
+    seed(fake, project)
+    result = run_action(project, monkeypatch, event_name="pull_request",
+                        event=payload("pull_request.synchronize", project), api_url=fake.url)
+    runs = runs_by_name(fake)
+    assert runs["casebank / changed"].conclusion == "neutral"
+    assert runs["casebank / changed"].output["title"] == "No changed cases"
+    verdict = result.outputs["verdict"]
+    assert verdict in ("SHIP", "HOLD")  # the gate decides what a run of no case means
+    assert runs["casebank / gate"].conclusion == {"SHIP": "success",
+                                                   "HOLD": "action_required"}[verdict]
+    assert result.code == 0
+    [comment] = fake.comments(OWNER, NAME, 7)
+    assert f"casebank: {verdict}" in comment.body
+
+
+def test_an_invalid_case_completes_the_checks_with_the_problem(tmp_path, monkeypatch,
+                                                                fake) -> None:
+    broken = "id: broken-case\ntitle: no severity or expectations\nsource:\n  kind: incident\n"
+    project = make_project(tmp_path, head_files={"cases/broken.yaml": broken})
+    seed(fake, project)
+    result = run_action(project, monkeypatch, event_name="pull_request",
+                        event=payload("pull_request.synchronize", project), api_url=fake.url)
+    assert result.code == 2
+    assert "cases/broken.yaml" in result.stderr
+    gate = runs_by_name(fake)["casebank / gate"]
+    assert (gate.status, gate.conclusion) == ("completed", "failure")
+    assert gate.output["title"] == "casebank could not finish"
+    assert "cases/broken.yaml" in gate.output["summary"]
+    assert {a["path"] for a in gate.annotations} == {"cases/broken.yaml"}
+    assert runs_by_name(fake)["casebank / changed"].status == "completed"
+
+
+def test_shards_then_merge_on_github_enterprise(tmp_path, monkeypatch) -> None:
+    with FakeGitHub(path_prefix="/api/v3", html_url="https://ghe.example.com") as fake:
+        fake.add_token(WRITE_TOKEN, write=True)
+        project = make_project(tmp_path)
+        seed(fake, project)
+        event = payload("pull_request.synchronize", project)
+        for shard in ("1/2", "2/2"):
+            done = run_action(project, monkeypatch, event_name="pull_request", event=event,
+                              api_url=fake.url, inputs={
+                                  "SHARD": shard, "SUITE": "full",
+                                  "EVIDENCE": f"casebank-evidence/shard-{shard[0]}.json"})
+            assert done.code == 0, done.stderr
+            assert done.outputs["verdict"] == ""
+        assert fake.requests == []  # shards post nothing
+        merged = run_action(project, monkeypatch, event_name="pull_request", event=event,
+                            api_url=fake.url, inputs={"MODE": "merge",
+                                                      "EVIDENCE": "casebank-evidence"})
+        assert merged.code == 1, merged.stderr
+        assert merged.outputs["evidence"] == ".casebank/merged-evidence.json"
+        gate = runs_by_name(fake)["casebank / gate"]
+        assert gate.conclusion == "failure"
+        assert gate.output["title"] == "BLOCK: 1 failed, 1 passed of 2 run"
+        assert len(fake.comments(OWNER, NAME, 7)) == 1
+        assert all(c.path.startswith("/repos/") for c in fake.requests)  # prefix stripped
+        assert fake.violations == []

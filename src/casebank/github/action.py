@@ -274,8 +274,7 @@ def _load_bank(config: Any) -> Any:
 def _run_shard(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
                evidence_path: Path, out: TextIO) -> int:
     """One shard of a matrix: run its cases and write the evidence; the merge job reports."""
-    from casebank.bank.load import load_bank
-    from casebank.run import execute
+    from casebank.run import execute, exit_code
     from casebank.select.shard import parse_shard
 
     index, count = parse_shard(inputs.shard or "")
@@ -298,7 +297,8 @@ def _run_shard(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Pa
         "verdict": "", "passed": counts.passed, "failed": counts.failed,
         "errored": counts.errored, "evidence": _shown_path(ctx, evidence_path)})
     _say(out, f"shard {index}/{count}: {counts.line()}; evidence in {evidence_path}")
-    return int(ExitCode.OK if evidence.complete else ExitCode.INFRA)
+    # Failures are the merge job's to judge; a shard that could not run its cases says so.
+    return int(ExitCode.INFRA if exit_code(evidence) == ExitCode.INFRA else ExitCode.OK)
 
 
 def _merge(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
