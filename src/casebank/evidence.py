@@ -247,7 +247,7 @@ def read(path: str | Path) -> Evidence:
     except ValueError:
         doc = _recover(path, text)
     if not isinstance(doc, dict) or not isinstance(doc.get("header"), dict):
-        raise _malformed(path, "no header object")
+        raise _malformed(path, "not a casebank evidence file (no \"header\" object)")
     return _from_document(path, doc)
 
 
