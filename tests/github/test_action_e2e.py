@@ -174,6 +174,8 @@ def test_github_down_changes_neither_verdict_nor_exit_status(tmp_path, monkeypat
     assert "::warning title=casebank%3A reporting to GitHub::GitHub: could not create check " \
            "run 'evals / gate': HTTP 502" in result.stdout
     assert "## ⛔ evals: BLOCK" in result.summary
+    # No check run carries the annotation, so the log does.
+    assert f"::error file=cases/refund-wrong-account.yaml,line={REFUND_LINE}," in result.stdout
 
 
 def test_shallow_checkout_says_to_fetch_the_history(tmp_path, monkeypatch, fake) -> None:

@@ -45,12 +45,14 @@ def state_of(body: str) -> str | None:
 def post(api: GitHubApi, pull_number: int, body: str, *, check_name: str, state: str,
          decision: str, mode: str = "always") -> CommentResult:
     """Create or update the sticky comment; delete extra copies. Never raises."""
+    if api.read_only or not api.has_token:
+        return CommentResult(NOT_POSTED, why="the token cannot write pull request comments")
     marker = comment_marker(check_name)
     issue = api.repo.get_issue(pull_number)  # lazy: no request
     comments: list[Any] | None = api.read(
         f"list the comments of pull request #{pull_number}", lambda: list(issue.get_comments()))
     if comments is None:
-        if api.read_only or not api.has_token:
+        if api.read_only:
             return CommentResult(NOT_POSTED, why="the token cannot read the pull request")
         comments = []  # listing failed: post anyway; the next run removes a duplicate
     ours = [c for c in comments if (c.body or "").startswith(marker)]
