@@ -87,3 +87,21 @@ def test_a_check_run_that_could_not_start_is_created_completed(fake) -> None:
     checks.complete(api, run, "success", CheckText("SHIP: 3 passed of 3 run", "all good"))
     [stored] = fake.check_runs("octo", "bank")
     assert (stored.status, stored.conclusion) == ("completed", "success")
+
+
+def test_on_change_posts_once_there_is_something_to_say_then_follows_changes(fake) -> None:
+    api = GitHubApi(fake.url, "w", "octo/bank", backoff=0.001)
+    marker = "<!-- casebank:comment -->\n<!-- casebank:check casebank -->\n"
+
+    def post(state: str, decision: str) -> str:
+        body = f"{marker}<!-- casebank:state {state} -->\n{decision}"
+        return comment.post(api, 7, body, check_name="casebank", state=state, decision=decision,
+                            mode="on-change").action
+
+    assert post("s1", "SHIP") == comment.NOT_POSTED  # a quiet pull request stays quiet
+    assert fake.comments("octo", "bank", 7) == []
+    assert post("s2", "BLOCK") == comment.CREATED
+    assert post("s2", "BLOCK") == comment.UNCHANGED
+    assert post("s3", "SHIP") == comment.UPDATED  # the fix is reported on the same comment
+    [only] = fake.comments("octo", "bank", 7)
+    assert only.body.endswith("SHIP")
