@@ -23,7 +23,7 @@ from casebank.gate.verdict import BLOCK, HOLD, SHIP, Verdict
 from casebank.github import checks as check_runs
 from casebank.github import comment as sticky
 from casebank.github import summary as step
-from casebank.github.client import GitHubApi
+from casebank.github.client import READ_ONLY, GitHubApi
 from casebank.github.event import Event, parse_event, read_payload
 from casebank.github.inputs import Context, Inputs
 from casebank.github.workflow_commands import command, emit_annotations
@@ -465,10 +465,14 @@ def _github_notes(api: GitHubApi | None, started: dict[str, check_runs.CheckRun]
     if api is None:
         info.append("GITHUB_REPOSITORY is not set: nothing was posted to GitHub.")
         return problems, info
-    if api.read_only:
+    if not api.has_token:
+        problems.append("No github-token was given (the input defaults to "
+                        "`${{ github.token }}`): nothing was posted to GitHub; the verdict is in "
+                        "this summary, the log annotations and the exit status.")
+    elif api.read_only:
         problems.append(FORK_HELP)
     for failure in api.failures:
-        if failure.kind != "read-only":
+        if failure.kind != READ_ONLY:
             problems.append(f"GitHub: {failure.render()}. The verdict and exit status are "
                             "unaffected.")
     for check in started.values():
