@@ -102,10 +102,11 @@ def generate(folder: Path, count: int, base_url: str) -> Bank:
     for team in range(count // 20 + 1):
         (folder / "prompts" / f"team-{team}.md").write_text(f"You help team {team}'s customers.\n")
     git(folder, "init", "-q", "-b", "main")
+    git(folder, "config", "gc.auto", "0")  # no background gc racing the repack below
     git(folder, "add", "-A")
     git(folder, "-c", "user.email=bench@example.com", "-c", "user.name=bench", "commit", "-q",
         "-m", "bank")
-    git(folder, "gc", "-q")  # packed, as in a fresh CI clone
+    git(folder, "repack", "-a", "-d", "-q")  # packed, as in a fresh CI clone
     git(folder, "checkout", "-q", "-b", "pr")
     modified = folder / "cases" / "team-01" / "case-00001.yaml"
     modified.write_text(modified.read_text().replace("Lesson number 1", "Lesson number one"))
