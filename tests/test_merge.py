@@ -268,3 +268,52 @@ def test_gate_on_an_unmerged_shard_never_ships(example_repo, tmp_path, capsys):
         "--out", str(shard))
     code, _ = cli(capsys, "gate", "--config", config, "--evidence", str(shard))
     assert code != 0
+
+
+# -- the matrix workflow example ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+MATRIX = ROOT / "examples" / "workflows" / "casebank-matrix.yml"
+
+
+def test_the_matrix_workflow_passes_githubs_schema():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    done = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows",
+                           str(MATRIX)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_matrix_workflow_shards_uploads_and_merges_with_the_actions_inputs():
+    from casebank.github.inputs import read_inputs
+    from ruamel.yaml import YAML
+
+    load = YAML(typ="safe").load
+    workflow = load(MATRIX.read_text())
+    inputs = load((ROOT / "action.yml").read_text())["inputs"]
+    shard_job, gate_job = workflow["jobs"]["shard"], workflow["jobs"]["gate"]
+    count = len(shard_job["strategy"]["matrix"]["shard"])
+
+    def casebank_step(job):
+        [step] = [s for s in job["steps"] if s.get("uses", "").startswith("casebank/casebank@")]
+        assert set(step["with"]) <= set(inputs), set(step["with"]) - set(inputs)
+        return step["with"]
+
+    run, merge = casebank_step(shard_job), casebank_step(gate_job)
+    assert run["shard"] == "${{ matrix.shard }}/" + str(count)
+    assert run["mode"] == "run" and merge["mode"] == "merge"
+    assert all(s.get("with", {}).get("fetch-depth") == 0 for job in (shard_job, gate_job)
+               for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    [upload] = [s for s in shard_job["steps"] if s["uses"].startswith("actions/upload-artifact@")]
+    [download] = [s for s in gate_job["steps"]
+                  if s["uses"].startswith("actions/download-artifact@")]
+    assert run["evidence"].startswith(upload["with"]["path"])
+    assert download["with"]["path"] == merge["evidence"]
+    assert download["with"]["merge-multiple"] is True
+    assert upload["with"]["name"].replace("${{ matrix.shard }}", "*") == download["with"]["pattern"]
+    assert shard_job["strategy"]["fail-fast"] is False
+    assert gate_job["needs"] == "shard" and "cancelled()" in gate_job["if"]
+    assert gate_job["permissions"]["checks"] == "write"
+    assert gate_job["permissions"]["pull-requests"] == "write"
+    # the inputs as the action reads them are valid (the shard value with a real number)
+    env = {f"INPUT_{k.upper()}": str(v).replace("${{ matrix.shard }}", "2") for k, v in run.items()}
+    assert read_inputs({**env, "INPUT_GITHUB-TOKEN": "t"}).shard == f"2/{count}"
