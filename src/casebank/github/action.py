@@ -214,7 +214,7 @@ def _select(inputs: Inputs, event: Event, config: Any, bank: Any, repo: Path,
     """(changed cases to run first or None, the selection the gate decides on)."""
     every = Selection(list(bank.cases), "full", "full suite: every case in the bank")
     changed = None
-    if event.base_sha and inputs.suite in ("auto", "changed", "full"):
+    if event.base_sha:  # also for the full suite: the changed check lists these cases
         from casebank.select.changed import changed_suite
 
         found = changed_suite(repo, config, bank, event.base_sha, event.head_sha)
@@ -422,9 +422,10 @@ def _abandon(api: GitHubApi | None, started: dict[str, check_runs.CheckRun],
                                  sanitize.plain(p.field or "casebank", 200),
                                  sanitize.plain(p.render(), 2000))
              for p in problems if p.path and not Path(p.path).is_absolute()]
+    conclusion = "cancelled" if isinstance(exc, KeyboardInterrupt) else check_runs.FAILURE
     for check in started.values():
         if check.run is not None and not check.completed:
-            check_runs.complete(api, check, check_runs.FAILURE, markdown.CheckText(
+            check_runs.complete(api, check, conclusion, markdown.CheckText(
                 title="casebank could not finish", summary=markdown.cap(summary, 60_000)),
                 found if check.name.endswith("/ gate") else None)
 
