@@ -13,13 +13,15 @@ Timestamps stay the strings they were written as (``date: 2026-03-14`` is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.resolver import implicit_resolvers
+from ruamel.yaml.tag import Tag
 
 from casebank.bank.case import FieldPath, Position, render_field
 from casebank.bank.limits import MAX_DEPTH, Limits
@@ -43,12 +45,52 @@ class Document:
     positions: dict[FieldPath, Position]
 
 
-class _Composer(CParser, VersionedResolver):  # type: ignore[misc]
-    """libyaml's parser and composer with the YAML 1.2 resolver (``yes`` is a string)."""
+# ruamel's YAML 1.2 rules for plain scalars (``yes`` is a string, ``0o17`` an int), indexed
+# by first character once, with one shared Tag per standard tag.
+_TAGS: dict[str, Tag] = {}
 
-    def __init__(self, stream: bytes) -> None:
-        CParser.__init__(self, stream)
-        VersionedResolver.__init__(self, version=None, loadumper=self)
+
+def _shared(name: str) -> Tag:
+    return _TAGS.setdefault(name, Tag(suffix=name))
+
+
+_RULES: dict[str | None, list[tuple[Tag, Any]]] = {}
+for _versions, _name, _regexp, _first in implicit_resolvers:
+    if (1, 2) in _versions:
+        for _char in _first or [None]:
+            _RULES.setdefault(_char, []).append((_shared(_name), _regexp))
+_ANY_FIRST = _RULES.pop(None, [])
+_STR, _SEQ, _MAP = _shared(STR), _shared(SEQ), _shared(MAP)
+_NAME_OF = {id(tag): name for name, tag in _TAGS.items()}
+
+
+def _tag_of(node: Any) -> str:
+    tag = node.ctag
+    return _NAME_OF.get(id(tag)) or str(tag)
+
+
+class _Composer(CParser):  # type: ignore[misc]
+    """libyaml's parser and composer, resolving implicit tags by the YAML 1.2 rules.
+
+    The same answers as ruamel's VersionedResolver, without its per-scalar overhead."""
+
+    def descend_resolver(self, parent: Any, index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> Tag:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _RULES.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+                for tag, regexp in _ANY_FIRST:
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 
 class _Stop(Exception):
@@ -102,6 +144,19 @@ def parse_yaml(path: str, data: bytes, limits: Limits) -> Document | list[Proble
     return Document(value, walk.positions)
 
 
+_POSITIONS: dict[tuple[int, int], Position] = {}
+
+
+def _at(line: int, column: int) -> Position:
+    """One shared Position per (line, column): a bank repeats them in every file."""
+    pos = _POSITIONS.get((line, column))
+    if pos is None:
+        pos = Position(line, column)
+        if line <= 2000 and column <= 200:  # keep the cache small whatever the input
+            _POSITIONS[(line, column)] = pos
+    return pos
+
+
 def _line_col(data: bytes | str, offset: int) -> tuple[int, int]:
     newline = b"\n" if isinstance(data, bytes) else "\n"
     line = data.count(newline, 0, offset) + 1  # type: ignore[arg-type]
@@ -111,7 +166,7 @@ def _line_col(data: bytes | str, offset: int) -> tuple[int, int]:
 
 def _position(node: Any) -> Position:
     mark = node.start_mark
-    return Position(mark.line + 1, mark.column + 1)
+    return _at(mark.line + 1, mark.column + 1)
 
 
 def _syntax_problem(path: str, text: str, err: YAMLError) -> Problem:
@@ -213,8 +268,8 @@ class _Walk:
                             "(a recursive structure)")
         if depth >= MAX_DEPTH:
             raise self.stop(node, (), f"nested more than {MAX_DEPTH} levels deep")
-        if node.tag not in (MAP, SEQ):
-            self.problem(node, field, f"the tag `{show_tag(node.tag)}` is not allowed here",
+        if node.ctag is not _MAP and node.ctag is not _SEQ and _tag_of(node) not in (MAP, SEQ):
+            self.problem(node, field, f"the tag `{show_tag(_tag_of(node))}` is not allowed here",
                          "case files are plain data: remove the tag")
         start = self.nodes
         self.nodes += 1
@@ -236,7 +291,7 @@ class _Walk:
             if key_node.__class__ is not ScalarNode:
                 self.problem(key_node, field, "a key must be plain text, not a list or mapping")
                 continue
-            tag = key_node.tag
+            tag = STR if key_node.ctag is _STR else _tag_of(key_node)
             if tag == MERGE:
                 self.problem(key_node, field, "merge keys (<<) are not supported",
                              "write the keys out")
@@ -245,7 +300,7 @@ class _Walk:
                 self.problem(key_node, field, f"the tag `{show_tag(tag)}` is not allowed here",
                              "case files are plain data: remove the tag")
                 continue
-            name = key_node.value
+            name = intern(key_node.value)  # the same few keys in every file of a bank
             child = field + (name,)
             if name in out:
                 first = positions.get(child)
@@ -254,7 +309,7 @@ class _Walk:
                              "keep one of them")
                 continue
             mark = key_node.start_mark
-            positions[child] = Position(mark.line + 1, mark.column + 1)
+            positions[child] = _at(mark.line + 1, mark.column + 1)
             self.nodes += 1
             out[name] = self.build(value_node, child, depth + 1)
         return out
@@ -265,12 +320,14 @@ class _Walk:
         for index, item in enumerate(node.value):
             child = field + (index,)
             mark = item.start_mark
-            positions[child] = Position(mark.line + 1, mark.column + 1)
+            positions[child] = _at(mark.line + 1, mark.column + 1)
             out.append(self.build(item, child, depth + 1))
         return out
 
     def scalar(self, node: Any, field: FieldPath) -> Any:
-        tag = node.tag
+        if node.ctag is _STR:
+            return node.value
+        tag = _tag_of(node)
         text = node.value
         if tag == STR:
             return text

@@ -13,6 +13,7 @@ import difflib
 import functools
 import importlib.resources
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+try:
+    import jsonschema_rs as _rs
+except ImportError:  # optional: pip install 'casebank[fast]'
+    _rs = None
 
 from casebank.bank.case import FieldPath, Position, render_field
 from casebank.errors import Problem
@@ -66,9 +72,25 @@ def _refs(node: Any) -> Iterator[str]:
 
 @functools.cache
 def registry() -> Registry:
-    """All shipped schemas by ``$id``, with ``$defs`` that others refer to but that do not
-    exist yet filled in as ``{}``."""
-    docs = {name: copy.deepcopy(doc) for name, doc in schemas().items()}
+    """All shipped schemas by ``$id``."""
+    return build_registry(schemas())
+
+
+def build_registry(found: dict[str, dict[str, Any]]) -> Registry:
+    """The schemas by ``$id``, with ``$defs`` that one refers to but that do not exist
+    (yet) filled in as ``{}``."""
+    resources = [
+        (doc.get("$id", BASE_URI + name),
+         Resource.from_contents(doc, default_specification=DRAFT202012))
+        for name, doc in complete(found).items()
+    ]
+    return Registry().with_resources(resources)
+
+
+def complete(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Copies of the schemas, with every ``<name>.schema.json#/$defs/<x>`` that one of
+    them refers to present (as ``{}`` when its owner has not written it yet)."""
+    docs = {name: copy.deepcopy(doc) for name, doc in found.items()}
     for doc in list(docs.values()):
         for ref in _refs(doc):
             target, _, pointer = ref.partition("#")
@@ -78,12 +100,7 @@ def registry() -> Registry:
             other = docs.setdefault(name, {"$id": BASE_URI + name})
             defs = other.setdefault("$defs", {})
             defs.setdefault(pointer.removeprefix("/$defs/").split("/")[0], {})
-    resources = [
-        (doc.get("$id", BASE_URI + name),
-         Resource.from_contents(doc, default_specification=DRAFT202012))
-        for name, doc in docs.items()
-    ]
-    return Registry().with_resources(resources)
+    return docs
 
 
 @functools.cache
@@ -91,6 +108,33 @@ def validator(name: str) -> Draft202012Validator:
     """The compiled validator of one shipped schema (``case.schema.json``...)."""
     resolved = registry().contents(BASE_URI + name)
     return Draft202012Validator(resolved, registry=registry())
+
+
+@functools.cache
+def fast_validator(name: str) -> Any | None:
+    """jsonschema-rs's compiled validator for a first pass, when it is installed and can
+    compile the schemas; None otherwise (the pure-Python validator then does all the work).
+    It only ever says "valid" quickly: every error is explained by the Python validator."""
+    if _rs is None or os.environ.get("CASEBANK_PURE_SCHEMA"):
+        return None
+    docs = complete(schemas())
+    try:
+        rs_registry = _rs.Registry([(doc.get("$id", BASE_URI + n), doc) for n, doc in docs.items()])
+        return _rs.Draft202012Validator(docs[name], registry=rs_registry)
+    except Exception:  # noqa: BLE001 - an older or stricter jsonschema-rs: do without it
+        return None
+
+
+def is_valid(name: str, data: Any) -> bool:
+    """Whether ``data`` is valid under the shipped schema ``name``, as fast as possible."""
+    fast = fast_validator(name)
+    if fast is not None:
+        try:
+            if fast.is_valid(data):
+                return True
+        except Exception:  # noqa: BLE001 - e.g. integers too large for it: ask jsonschema
+            pass
+    return validator(name).is_valid(data)
 
 
 def locate(positions: dict[FieldPath, Position], field: FieldPath) -> Position | None:
@@ -114,9 +158,9 @@ def schema_problems(name: str, data: Any, positions: dict[FieldPath, Position],
     ``under`` prefixes field paths when ``data`` is a part of a larger document.
     Valid documents cost one fast pass; errors are only gathered for invalid ones.
     """
-    check = validator(name)
-    if check.is_valid(data):
+    if is_valid(name, data):
         return []
+    check = validator(name)
     found: dict[tuple[Any, ...], Problem] = {}
     for error in check.iter_errors(data):
         for field, message, hint in _explain(error):
