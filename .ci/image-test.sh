@@ -51,7 +51,7 @@ default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 [engine]
 runtime = "runc"
 EOF
-step "podman $(podman version --format '{{.Client.Version}}'), runc $(runc --version | head -1 | awk '{print $3}')"
+step "podman $(podman version --format '{{.Client.Version}}'), runc $(runc --version | awk 'NR == 1 {print $3}')"
 
 # --- base image: Debian with python3, venv and git --------------------------------------------
 debian_mirror() {
@@ -61,8 +61,8 @@ debian_mirror() {
     [ -f "$f" ] || continue
     uri=$(awk -v suite="$SUITE" '
       /^URIs:/ {u=$2} /^Suites:/ {for (i=2;i<=NF;i++) if ($i==suite) s=1}
-      /^$/ {if (u && s) {print u; exit} u=""; s=0}
-      END {if (u && s) print u}' "$f" | head -1)
+      /^$/ {if (u && s) {print u; done=1; exit} u=""; s=0}
+      END {if (!done && u && s) print u}' "$f")
     [ -n "$uri" ] && { echo "$uri"; return; }
   done
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
@@ -255,7 +255,8 @@ EOF
     fail "the evidence output '$evidence' names no file in the workspace"
   fi
   step "ok: casebank action exited $code, verdict $verdict, $(wc -c <"$work/file_commands/step_summary")-byte step summary, evidence $evidence"
-  sed 's/^/  > /' "$work/file_commands/step_summary" | head -3
+  # sed stops by itself: `| head` would end it with SIGPIPE, a failure under pipefail.
+  sed -n '1,3s/^/  > /p' "$work/file_commands/step_summary"
 else
   step "SKIPPED casebank action run: not in this build yet (casebank action --help fails)"
 fi
