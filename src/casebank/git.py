@@ -53,7 +53,9 @@ def resolve_commit(path: str | Path, rev: str) -> str | None:
 def show(path: str | Path, rev: str, file: str) -> bytes | None:
     """Bytes of ``file`` (repo-relative, POSIX) at ``rev``; None when it does not exist there."""
     try:
-        return _repo(path).git.show(f"{rev}:{file}", stdout_as_string=False)
+        # exact bytes: GitPython strips a trailing newline unless told not to
+        return _repo(path).git.show(f"{rev}:{file}", stdout_as_string=False,
+                                    strip_newline_in_stdout=False)
     except GitCommandError:
         return None
 
@@ -190,7 +192,8 @@ def add_note(path: str | Path, ref: str, commit: str, data: bytes) -> None:
 def read_note(path: str | Path, ref: str, commit: str) -> bytes | None:
     """The note of ``commit`` under ``ref``; None when there is none."""
     try:
-        return _repo(path).git.notes(f"--ref={ref}", "show", commit, stdout_as_string=False)
+        return _repo(path).git.notes(f"--ref={ref}", "show", commit, stdout_as_string=False,
+                                     strip_newline_in_stdout=False)
     except GitCommandError:
         return None
 

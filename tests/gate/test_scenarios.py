@@ -238,6 +238,26 @@ def test_pr_loosening_the_policy_holds_even_though_everything_passes(project: Pr
            "50% to 90%  [holds: loosens the gate]" in result.out
     assert "waivers[return-policy]: new waiver until 2026-12-31" in result.out
     assert "rules[severity critical].block_on_any_failure: changed from true to unset" in result.out
+    assert "casebank review --approve-policy" in result.out
+
+    config = str(project.path / "casebank.yaml")
+    approved = project.cli("review", "--approve-policy", "--config", config, "--rationale",
+                           "agreed in the Q3 risk review", "--reviewer", "@ai-safety",
+                           "--date", "2026-04-02")
+    assert approved.code == 0, approved.err
+    assert approved.out.startswith("wrote reviews/changes/policy.yaml: approves the gate: "
+                                   "section of casebank.yaml as it is now")
+    project.commit("Approve the relaxed gate")
+    shipped = project.gate("--base", base)
+    assert shipped.code == 0, shipped.out
+    assert "[approved]" in shipped.out
+    assert "approved by @ai-safety on 2026-04-02 in reviews/changes/policy.yaml: agreed in " \
+           "the Q3 risk review" in shipped.out
+
+    # a further edit is not what was approved
+    project.config(LOOSER_GATE.replace("0.9", "0.95"))
+    project.commit("Relax it a bit more")
+    assert project.gate("--base", base).code == 3
 
 
 def test_pr_cannot_loosen_its_own_gate_the_base_policy_applies(project: Project):
@@ -270,6 +290,36 @@ def test_pr_deleting_a_case_or_weakening_one_holds(project: Project):
     assert "return-policy: severity lowered from medium to low" in result.out
     assert "rule: bank erosion" in result.out
     assert "removed cases (1):\n    injury-escalates (cases/injury-escalates.yaml)" in result.out
+    assert "casebank review injury-escalates --approve-change --rationale \"...\" --reviewer " \
+           "@you --base <base>" in result.out
+
+    config = str(project.path / "casebank.yaml")
+    said = []
+    for case_id in ("injury-escalates", "return-policy", "refund-wrong-account"):
+        approved = project.cli("review", case_id, "--approve-change", "--base", base, "--config",
+                               config, "--rationale", "retired with the v1 flow",
+                               "--reviewer", "@bank-owners")
+        assert approved.code == 0, approved.err
+        said.append(approved.out.splitlines()[0])
+    assert said == [
+        "wrote reviews/changes/cases/injury-escalates.yaml: approves case injury-escalates "
+        "deleted (was cases/injury-escalates.yaml)",
+        "wrote reviews/changes/cases/return-policy.yaml: approves case return-policy as in "
+        "cases/return-policy.yaml",
+        "wrote reviews/changes/cases/refund-wrong-account.yaml: approves case "
+        "refund-wrong-account as in cases/refund-wrong-account.yaml"]
+    project.commit("Approve trimming the bank")
+    shipped = project.gate("--base", base)
+    assert shipped.code == 0, shipped.out
+    assert shipped.out.count("[approved]") == 3
+
+    # changing an approved case again needs a new approval
+    project.case("return-policy", severity="low", kind="reviewer-override", samples=1,
+                 must_not="acct_biz")
+    project.commit("Edit the approved case again")
+    again = project.gate("--base", base)
+    assert again.code == 3
+    assert "return-policy: severity lowered from medium to low" in again.out
 
 
 def test_bad_policy_is_exit_2_with_file_and_line(project: Project):

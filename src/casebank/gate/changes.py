@@ -41,11 +41,18 @@ class BankChange:
     severity: str | None = None
     edits: tuple[CaseEdit, ...] = ()
     old_path: str | None = None  # set when the case moved to another file
+    fingerprint: str | None = None  # what an approval must name (gate.approval)
+    approval: str | None = None  # "@lead in reviews/changes/cases/x.yaml" when approved
 
     @property
     def erodes(self) -> bool:
         """Deleted, or an edit that loosens (or may loosen) what the case checks."""
         return self.change == DELETED or any(e.effect in HOLDING_EFFECTS for e in self.edits)
+
+    @property
+    def holds(self) -> bool:
+        """Erodes the bank and no approval file covers it."""
+        return self.erodes and self.approval is None
 
     def summary(self) -> str:
         if self.change == DELETED:
@@ -68,10 +75,16 @@ class PolicyChange:
     message: str
     path: str = "casebank.yaml"
     line: int | None = None  # in the head's casebank.yaml (None when the field was removed)
+    approval: str | None = None  # "@lead in reviews/changes/policy.yaml" when approved
 
     @property
     def loosens(self) -> bool:
         return self.effect in HOLDING_EFFECTS
+
+    @property
+    def holds(self) -> bool:
+        """Loosens the policy and no approval file covers it."""
+        return self.loosens and self.approval is None
 
 
 @dataclass(frozen=True)

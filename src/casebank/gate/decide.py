@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN
 from casebank.evidence import Evidence
 from casebank.gate import diff as gate_diff
-from casebank.gate.changes import BankChange, PolicyChange
+from casebank.gate.changes import DELETED, BankChange, PolicyChange
 from casebank.gate.policy import BLOCK as POLICY_BLOCK
 from casebank.gate.policy import HOLD as POLICY_HOLD
 from casebank.gate.policy import Policy, Waiver, percent
@@ -91,6 +91,7 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
     reasons += _run_reasons(evidence, judged)
     reasons += _change_reasons(bank_changes, policy_changes)
     notes += _review_notes(judged)
+    notes += _approval_notes(bank_changes, policy_changes)
     notes += _waiver_notes(judged, policy, today)
     notes += _flaky_notes(judged)
 
@@ -373,20 +374,32 @@ def _change_reasons(bank_changes: list[BankChange],
                     policy_changes: list[PolicyChange]) -> list[Reason]:
     reasons = []
     for change in bank_changes:
-        if change.erodes:
+        if change.holds:
             reasons.append(Reason(
                 decision=HOLD, rule="bank erosion", message=f"{change.case_id}: {change.summary()}",
                 case_id=change.case_id, path=change.path, line=change.line,
-                how_to_resolve="a bank owner confirms the change in code review; the gate "
-                               "keeps using the base's cases until it is merged"))
+                how_to_resolve=f"if this is intended, a bank owner approves it: casebank review "
+                               f"{change.case_id} --approve-change --rationale \"...\" "
+                               f"--reviewer @you{' --base <base>' if change.change == DELETED else ''}"
+                               ", committed with the change"))
     for change in policy_changes:
-        if change.loosens:
+        if change.holds:
             reasons.append(Reason(
                 decision=HOLD, rule="policy loosened", message=f"{change.field}: {change.message}",
                 path=change.path, line=change.line,
-                how_to_resolve="a policy owner confirms the change in code review; this run "
-                               "is gated with the base's policy"))
+                how_to_resolve="if this is intended, a policy owner approves it: casebank review "
+                               "--approve-policy --rationale \"...\" --reviewer @you, committed "
+                               "with the change (this run is gated with the base's policy)"))
     return reasons
+
+
+def _approval_notes(bank_changes: list[BankChange],
+                    policy_changes: list[PolicyChange]) -> list[str]:
+    notes = [f"{c.case_id}: {c.summary()}: {c.approval}" for c in bank_changes
+             if c.erodes and c.approval]
+    notes += [f"policy {c.field}: {c.message}: {c.approval}" for c in policy_changes
+              if c.loosens and c.approval]
+    return notes
 
 
 def _review_notes(judged: list[_Judged]) -> list[str]:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from casebank.bank.case import REVIEW_MODES, SEVERITIES, Case, CheckSpec
+from casebank.gate.approval import case_fingerprint
 from casebank.gate.changes import (ADDED, DELETED, LOOSENED, MODIFIED, NEUTRAL, TIGHTENED,
                                    UNCLEAR, BankChange, CaseEdit)
 
@@ -36,19 +37,23 @@ def case_change(old: Case | None, new: Case | None, *,
         return None
     if old is None:
         assert new is not None
-        return BankChange(new.id, ADDED, new.path, new.line_of(("id",)), new.severity)
+        return BankChange(new.id, ADDED, new.path, new.line_of(("id",)), new.severity,
+                          fingerprint=case_fingerprint(new.id, new.content_hash))
     if new is None:
-        return BankChange(old.id, DELETED, old.path, None, old.severity)
+        return BankChange(old.id, DELETED, old.path, None, old.severity,
+                          fingerprint=case_fingerprint(old.id, old.content_hash, deleted=True))
     edits = case_edits(old, new, rule_tags=rule_tags)
     moved = old.path if old.path != new.path else None
+    fingerprint = case_fingerprint(new.id, new.content_hash)
     if not edits and old.content_hash == new.content_hash:
         return None if moved is None else BankChange(new.id, MODIFIED, new.path,
                                                     new.line_of(("id",)), new.severity,
-                                                    old_path=moved)
+                                                    old_path=moved, fingerprint=fingerprint)
     if not edits:
         edits = [CaseEdit("file", NEUTRAL, "case file changed (nothing checked changed)")]
     line = _first_line(new, edits)
-    return BankChange(new.id, MODIFIED, new.path, line, new.severity, tuple(edits), moved)
+    return BankChange(new.id, MODIFIED, new.path, line, new.severity, tuple(edits), moved,
+                      fingerprint=fingerprint)
 
 
 def _first_line(case: Case, edits: list[CaseEdit]) -> int:

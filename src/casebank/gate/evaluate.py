@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import posixpath
 from pathlib import Path
@@ -15,6 +16,9 @@ from casebank.errors import UserError
 from casebank.evidence import Evidence
 from casebank.gate import baseline as baselines
 from casebank.gate import history
+from casebank.gate.approval import (POLICY, Approval, load_approvals_at,
+                                    policy_fingerprint_of)
+from casebank.gate.changes import BankChange, PolicyChange
 from casebank.gate.decide import decide
 from casebank.gate.policy import Policy, policy_from_config, policy_from_yaml
 from casebank.gate.policy_changes import compare_policies
@@ -37,7 +41,7 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
     notes: list[str] = []
     head_policy = policy_from_config(config)
     policy = head_policy
-    policy_changes = []
+    policy_changes: list[PolicyChange] = []
     bank_changes = None
     if base is None:
         reviews = _reviews_from_tree(config, policy)
@@ -62,6 +66,15 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
         for problem in found.base_problems:
             notes.append(f"at the base, {problem.render()} (compared as if absent)")
         reviews = _reviews_at(project, head_commit, policy)
+        approvals, problems = load_approvals_at(project.repo, head_commit,
+                                                project.path(policy.review_dir))
+        if problems:
+            raise UserError(f"{len(problems)} problem(s) in the approval files at "
+                            f"{head_commit[:12]}", problems)
+        bank_changes = [_approve_case(c, approvals) for c in bank_changes]
+        if head_config is not None:
+            policy_changes = _approve_policy(policy_changes, approvals,
+                                             policy_fingerprint_of(head_config))
         if baseline is None:
             recorded = baselines.from_note(project.repo, base_commit)
             baseline, baseline_label = recorded.evidence, recorded.label
@@ -70,6 +83,22 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
     return decide(policy, evidence, baseline=baseline, reviews=reviews,
                   bank_changes=bank_changes, policy_changes=policy_changes, today=today,
                   baseline_label=baseline_label, notes=notes)
+
+
+def _approve_case(change: BankChange, approvals: dict[str, Approval]) -> BankChange:
+    approval = approvals.get(f"case {change.case_id}")
+    if approval is None or not change.erodes or approval.change != change.fingerprint:
+        return change
+    return dataclasses.replace(change, approval=approval.describe())
+
+
+def _approve_policy(changes: list[PolicyChange], approvals: dict[str, Approval],
+                    fingerprint: str) -> list[PolicyChange]:
+    approval = approvals.get(POLICY)
+    if approval is None or approval.change != fingerprint:
+        return changes
+    return [dataclasses.replace(c, approval=approval.describe()) if c.loosens else c
+            for c in changes]
 
 
 def _reviews_from_tree(config: Any, policy: Policy) -> dict[str, Review]:

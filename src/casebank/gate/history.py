@@ -7,6 +7,7 @@ request on a 10,000-case bank reads a handful of files, not the bank.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from casebank.bank.load import CASE_SUFFIXES, parse_case
 from casebank.bank.safeyaml import parse_yaml
 from casebank.errors import Problem, UserError
 from casebank.gate.changes import MODIFIED, NEUTRAL, UNCLEAR, BankChange, CaseEdit
+from casebank.gate.approval import case_fingerprint
 from casebank.gate.erosion import case_change
 
 
@@ -120,6 +122,13 @@ def _grep(project: Project, rev: str, needle: str, dirs: tuple[str, ...]) -> set
     return set(git.grep_files(project.repo, rev, needle, dirs))
 
 
+def case_at(project: Project, rev: str, case_id: str, *, limits: Limits) -> Case | None:
+    """The case ``case_id`` as it is at ``rev`` (None when no case file there has it)."""
+    dirs = bank_dirs_at(project, config_at(project, rev))
+    files = set(git.grep_files(project.repo, rev, case_id, dirs)) & _case_files(project, rev, dirs)
+    return _cases_at(project, rev, files, limits, []).get(case_id)
+
+
 @dataclass
 class BankDiff:
     changes: list[BankChange]
@@ -185,8 +194,8 @@ def _with_read_files(change: BankChange | None, old: Case, new: Case,
         return change
     if change is None:
         return BankChange(new.id, MODIFIED, new.path, new.line_of(("id",)), new.severity,
-                          tuple(edits))
-    kept = tuple(e for e in change.edits if not (e.field == "input" and e.effect == NEUTRAL
-                                                 and "file the input reads" in e.message))
-    return BankChange(change.case_id, change.change, change.path, change.line, change.severity,
-                      kept + tuple(edits), change.old_path)
+                          tuple(edits), fingerprint=case_fingerprint(new.id, new.content_hash))
+    generic = {("input", "a file the input reads changed"),
+               ("file", "case file changed (nothing checked changed)")}
+    kept = tuple(e for e in change.edits if (e.field, e.message) not in generic)
+    return dataclasses.replace(change, edits=kept + tuple(edits))

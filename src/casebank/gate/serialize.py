@@ -17,9 +17,9 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
     data["coverage"]["statement"] = verdict.coverage.statement()
     data["coverage"]["changed_cases"] = list(verdict.coverage.changed_cases)
     for change, out in zip(verdict.bank_changes, data["bank_changes"]):
-        out["erodes"] = change.erodes
-    for change in data["policy_changes"]:
-        change["loosens"] = change["effect"] in ("loosened", "unclear")
+        out["erodes"], out["holds"] = change.erodes, change.holds
+    for change, out in zip(verdict.policy_changes, data["policy_changes"]):
+        out["loosens"], out["holds"] = change.loosens, change.holds
     if verdict.diff is not None:
         data["diff"] = diff_dict(verdict.diff)
     return data

@@ -82,13 +82,15 @@ def render_changes(verdict: Verdict) -> list[str]:
     if verdict.bank_changes:
         lines.append("Bank changes in this change:")
         for change in verdict.bank_changes:
-            mark = "  [holds: bank erosion]" if change.erodes else ""
+            mark = ("  [holds: bank erosion]" if change.holds
+                    else "  [approved]" if change.erodes else "")
             lines.append(f"  {change.change:<8}  {change.case_id} "
                          f"({_where(change.path, change.line)}): {_one_line(change.summary())}{mark}")
     if verdict.policy_changes:
         lines.append("Policy changes in this change (the gate applied the base's policy):")
         for pc in verdict.policy_changes:
-            mark = "  [holds: loosens the gate]" if pc.loosens else f"  [{pc.effect}]"
+            mark = ("  [holds: loosens the gate]" if pc.holds
+                    else "  [approved]" if pc.loosens else f"  [{pc.effect}]")
             lines.append(f"  {_where(pc.path, pc.line)}  {pc.field}: {_one_line(pc.message)}{mark}")
     return lines
 
