@@ -7,7 +7,7 @@ annotations (``to_github``) and, when the token cannot write, ``::error`` workfl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,13 +131,6 @@ def for_case(case: CaseResult) -> list[Annotation]:
         found.append(Annotation(case.path, case.line, WARNING, _title(case, "target error"),
                                 sanitize.plain(message, MESSAGE_LIMIT)))
     return found
-
-
-def count_by_level(annotations: Iterable[Annotation]) -> dict[str, int]:
-    counts = {FAILURE: 0, WARNING: 0, NOTICE: 0}
-    for item in annotations:
-        counts[item.level] += 1
-    return counts
 
 
 def _verb(status: str) -> str:

@@ -13,6 +13,7 @@ never less than the characters it counts for comments. When the failing cases do
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from casebank import __version__
 from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN
 from casebank.evidence import Evidence
+from casebank.gate.changes import CaseDelta
 from casebank.gate.verdict import BLOCK, HOLD, SHIP, Verdict
 from casebank.report import sanitize
 from casebank.run.result import NOT_RUN, CaseResult
@@ -403,7 +405,7 @@ def step_summary(verdict: Verdict, evidence: Evidence, *, check_name: str, links
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _delta(delta, links: Links) -> str:  # noqa: ANN001 - casebank.gate.changes.CaseDelta
+def _delta(delta: CaseDelta, links: Links) -> str:
     text = f"{sanitize.code(delta.case_id, 80)} ({sanitize.inline(delta.severity, 20)}"
     if delta.path:
         text += f", {location(delta.path, delta.line, links)}"
@@ -418,8 +420,6 @@ def _policy_source(verdict: Verdict) -> str:
 
 
 def _json(value: object) -> str:
-    import json
-
     try:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError):
