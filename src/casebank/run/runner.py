@@ -247,6 +247,7 @@ def execute(config: Any, cases: list[Case], *, target: str | None = None, suite:
             return await run_cases(cases, built, ctx, workers=workers,
                                    check_context_for=check_context_for, outputs=outputs)
         finally:
+            await ctx.cache.flush()
             await transport.aclose()
 
     shown.start(len(cases), name)
