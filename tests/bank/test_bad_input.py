@@ -1,0 +1,192 @@
+"""Every class of bad case file is refused by `casebank validate` with exit 2 and a message
+naming the file, the line and what is wrong; nothing ever ends in a traceback."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casebank.bank.case import Case
+from casebank.bank.files import project_reader
+from casebank.bank.limits import Limits
+from casebank.bank.load import parse_case
+from tests.bank.conftest import Project, valid_case
+
+BASE = valid_case()
+
+
+def replace(old: str, new: str) -> str:
+    assert old in BASE
+    return BASE.replace(old, new, 1)
+
+
+LAUGHS = "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+    for i in range(9)
+)
+BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + LAUGHS
+
+# (what, file content, line of the problem, words the message must contain)
+BAD_FILES = [
+    ("yaml syntax error", replace("severity: high", "severity: [high"), 4, "YAML syntax error"),
+    ("duplicate key", replace("tags: [refunds]", "tags: [refunds]\nseverity: low"), 10,
+     "duplicate key `severity` (first at line 3)"),
+    ("not a mapping", "- id: refund\n- title: x\n", 1, "a case file is a mapping"),
+    ("two documents", BASE + "---\nid: other\n", 34, "a second YAML document"),
+    ("billion laughs", BILLION_LAUGHS, 4, "aliases (*name) expand to more than 10,000 nodes"),
+    ("recursive alias", replace("tags: [refunds]", "tags: &t [*t]"), 9, "recursive structure"),
+    ("undefined alias", replace("tags: [refunds]", "tags: *nothing"), 9,
+     "refers to an anchor (&name) that is not defined"),
+    ("python tag", replace("title: Refunds", "title: !!python/object/apply:os.system Refunds"),
+     2, "the tag `!!python/object/apply:os.system` is not allowed"),
+    ("custom tag", replace("tags: [refunds]", "tags: !vault [refunds]"), 9,
+     "the tag `!vault` is not allowed"),
+    ("merge key", replace("source:\n", "source:\n  <<: {kind: incident}\n"), 5,
+     "merge keys (<<) are not supported"),
+    ("not utf-8", replace("The agent", "The agent\xe9").encode("latin-1"), 10, "not UTF-8 text"),
+    ("binary", b"id: x\x00\x01\x02\n", 1, "binary file"),
+    ("deep nesting", "id: x\nd: " + "[" * 5000 + "]" * 5000 + "\n", 2,
+     "nested more than 64 levels deep"),
+    ("unknown key", replace("severity: high", "sevrity: high"), 3,
+     "unknown key `sevrity` (did you mean `severity`?)"),
+    ("unknown nested key", replace("  ref: INC-1", "  reff: INC-1"), 6,
+     "source.reff: unknown key `reff` (did you mean `ref`?)"),
+    ("wrong enum", replace("severity: high", "severity: urgent"), 3,
+     "`urgent` is not one of: critical, high, medium, low"),
+    ("missing field", replace("title: Refunds go to the account that paid\n", ""), 1,
+     "missing `title`"),
+    ("absolute file", replace("file: prompts/agent.md", "file: /etc/passwd"), 14,
+     "`/etc/passwd` is an absolute path"),
+    ("escaping file", replace("file: prompts/agent.md", "file: prompts/../../secret.md"), 14,
+     "leads outside the project"),
+    ("missing file", replace("file: prompts/agent.md", "file: prompts/nope.md"), 14,
+     "`prompts/nope.md` does not exist"),
+    ("regex that does not compile", replace("  - contains: refund", "  - regex: \"(unclosed\""),
+     31, "expect[0].regex"),
+    ("unknown check kind", replace("  - contains: refund", "  - containz: refund"), 31,
+     "unknown check kind `containz`"),
+    ("at_least over samples", replace("pass: {at_least: 1}", "pass: {at_least: 3}"), 29,
+     "needs 3 passing samples but only 2 are run"),
+]
+
+
+@pytest.mark.parametrize("what, content, line, words", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_case_file_is_refused_with_file_line_and_reason(
+        project: Project, what: str, content: str | bytes, line: int, words: str) -> None:
+    project.write("cases/bad.yaml", content)
+    code, out, err = project.cli("validate")
+    assert code == 2, out + err
+    lines = [ln for ln in out.splitlines() if ln.startswith(f"cases/bad.yaml:{line}:")]
+    assert any(words in ln for ln in lines), f"expected line {line} to say {words!r}:\n{out}"
+    assert "Traceback" not in out + err
+
+
+def test_file_over_the_size_limit_is_refused_without_parsing(project: Project) -> None:
+    project.config("bank: cases\nlimits: {max_file_bytes: 2048}\n")
+    project.write("cases/big.yaml", BASE + "# padding\n" * 300)
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert out.startswith("cases/big.yaml:1:1: file is 3,745 bytes")
+    assert "over the limit of 2,048 bytes" in out
+
+
+def test_referenced_file_over_the_size_limit_is_refused(project: Project) -> None:
+    project.config("bank: cases\nlimits: {max_file_bytes: 2048}\n")
+    project.write("prompts/agent.md", "x" * 5000)
+    project.write("cases/ok.yaml", BASE)
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert "cases/ok.yaml:14:" in out and "`prompts/agent.md` is 5,000 bytes" in out
+
+
+def test_symlink_leading_outside_the_project_is_refused(project: Project, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text("top secret")
+    os.symlink(secret, project.root / "prompts" / "link.md")
+    project.write("cases/bad.yaml", replace("file: prompts/agent.md", "file: prompts/link.md"))
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert "cases/bad.yaml:14:" in out
+    assert "`prompts/link.md` is a symlink leading outside the project" in out
+
+
+def test_case_file_symlinked_from_outside_is_refused(project: Project, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(BASE)
+    os.symlink(outside, project.root / "cases" / "linked.yaml")
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert "cases/linked.yaml:1:1: this case file is a symlink leading outside the project" in out
+
+
+def test_duplicate_ids_report_both_files(project: Project) -> None:
+    project.write("cases/a.yaml", BASE)
+    project.write("cases/team/b.yaml", BASE)
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert ("cases/a.yaml:1:1: id: duplicate id `refund-right-account`: "
+            "cases/team/b.yaml:1 uses it too") in out
+    assert ("cases/team/b.yaml:1:1: id: duplicate id `refund-right-account`: "
+            "cases/a.yaml:1 uses it too") in out
+
+
+def test_every_problem_is_printed_not_just_the_first(project: Project) -> None:
+    project.write("cases/a.yaml", replace("severity: high", "sevrity: high"))
+    project.write("cases/b.yaml", valid_case("other").replace("kind: incident", "kind: rumour"))
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert "cases/a.yaml:3:1: sevrity: unknown key" in out
+    assert "cases/a.yaml:1:1: missing `severity`" in out
+    assert "cases/b.yaml:5:3: source.kind: `rumour` is not one of" in out
+    assert "3 problems in 2 files" in out
+
+
+def test_bad_files_end_in_exit_2_through_the_installed_command(project: Project) -> None:
+    project.write("cases/laughs.yaml", BILLION_LAUGHS)
+    project.write("cases/binary.yaml", b"\x00\xff\xfe")
+    proc = subprocess.run([sys.executable, "-m", "casebank", "validate"], cwd=project.root,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "cases/laughs.yaml:4:" in proc.stdout and "cases/binary.yaml:1:1:" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def _mutations(text: bytes, count: int) -> list[bytes]:
+    rng = random.Random(2291)
+    specials = [b"[", b"{", b"&a ", b"*a", b"!", b"!!binary ", b"%", b"@", b":", b"- ", b"\n",
+                b"\t", b'"', b"'", b"---\n", b"? ", b"|", b">", b"\xff", b"\x00", b"#", b"<<: "]
+    out = []
+    for _ in range(count):
+        data = bytearray(text)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(data))
+            choice = rng.random()
+            if choice < 0.3:
+                del data[at:at + rng.randint(1, 20)]
+            elif choice < 0.7:
+                data[at:at] = rng.choice(specials)
+            else:
+                data = data[:at]
+                if not data:
+                    data = bytearray(b"x")
+        out.append(bytes(data))
+    return out
+
+
+def test_no_mangled_case_file_raises(project: Project) -> None:
+    """Hundreds of mangled variants of a valid case: each is a Case or located problems."""
+    reader = project_reader(project.root, Limits())
+    for data in _mutations(BASE.encode(), 400):
+        result = parse_case("cases/x.yaml", data, root=project.root, read_file=reader,
+                            limits=Limits())
+        if isinstance(result, Case):
+            continue
+        assert result, data
+        for problem in result:
+            assert problem.path == "cases/x.yaml"
+            assert problem.line is not None and problem.line >= 1, (problem, data)
