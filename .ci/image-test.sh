@@ -141,6 +141,7 @@ for path in sorted(paths):
     print(path)
 PY
 )
+[ -f "$work/pip.conf" ] || fail "could not turn the host's pip configuration into a pip.conf"
 step "pip config for the build: $(grep -c '=' "$work/pip.conf") settings; mounted read-only:$(printf ' %s' "${mounts[@]}" | sed 's/ --volume \([^:]*\):[^ ]*/ \1/g')"
 mounts+=(--volume "$work/pip.conf:/etc/pip.conf:ro")
 
@@ -153,7 +154,8 @@ podman build --pull=never --no-cache --layers=false --network host \
 step "built $IMAGE ($(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1e6}'))"
 
 # --- what GitHub relies on ---------------------------------------------------------------------
-inspect=$(podman image inspect --format '{{json .Config.Entrypoint}}|{{.Config.User}}|{{.Config.WorkingDir}}' "$IMAGE")
+inspect=$(podman image inspect --format '{{json .Config.Entrypoint}}|{{.Config.User}}|{{.Config.WorkingDir}}' "$IMAGE") \
+  || fail "podman image inspect $IMAGE"
 [ "$inspect" = '["casebank","action"]||' ] \
   || fail "image config: want entrypoint [casebank action], no user, no workdir; got '$inspect'"
 step "ok: entrypoint casebank action, no USER, no WORKDIR"
@@ -161,16 +163,18 @@ step "ok: entrypoint casebank action, no USER, no WORKDIR"
 in_image() { podman run --rm --network none --entrypoint "$1" "$IMAGE" "${@:2}"; }
 
 want_version="casebank $(sed -n 's/^__version__ = "\(.*\)"/\1/p' src/casebank/__init__.py)"
-got_version=$(in_image casebank --version)
+got_version=$(in_image casebank --version) || fail "casebank --version does not run in the image"
 [ "$got_version" = "$want_version" ] || fail "casebank --version: want '$want_version', got '$got_version'"
 step "ok: $got_version"
 
 # The installed distributions must be exactly the lock (plus casebank itself): nothing
 # resolved unpinned during the build, nothing in the lock left out.
-normalise() { tr 'A-Z_.' 'a-z--' | sort; }
+# Names as pip compares them (PEP 503: lower case, runs of -_. as -), versions untouched.
+normalise() { awk -F'==' '{name = tolower($1); gsub(/[-_.]+/, "-", name); print name "==" $2}' | sort; }
 grep -E '^[A-Za-z0-9._-]+==' requirements/action.txt | normalise >"$work/locked"
-in_image python3 -m pip list --format=freeze --disable-pip-version-check \
-  | grep -v -i -E '^(pip|setuptools|wheel|casebank)==' | normalise >"$work/installed"
+in_image python3 -m pip list --format=freeze --disable-pip-version-check >"$work/pip-list" \
+  || fail "pip list does not run in the image"
+grep -v -i -E '^(pip|setuptools|wheel|casebank)==' "$work/pip-list" | normalise >"$work/installed"
 diff -u "$work/locked" "$work/installed" >"$work/lock.diff" \
   || { cat "$work/lock.diff"; fail "installed packages differ from requirements/action.txt (- lock, + image)"; }
 step "ok: installed packages are exactly requirements/action.txt ($(wc -l <"$work/locked") pins)"
