@@ -80,7 +80,10 @@ class Project:
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             with contextlib.chdir(self.root):
-                code = main(list(args))
+                try:
+                    code = main(list(args))
+                except SystemExit as exit:  # argparse's usage errors
+                    code = int(exit.code or 0)
         return code, out.getvalue(), err.getvalue()
 
 

@@ -180,4 +180,7 @@ def _display(file: Path) -> str:
             return file.resolve().relative_to(top.resolve()).as_posix()
         except ValueError:
             pass
-    return file.as_posix()
+    try:
+        return file.absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return file.as_posix()
