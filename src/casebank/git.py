@@ -100,13 +100,6 @@ def changed_files(path: str | Path, base: str, head: str) -> list[tuple[str, str
     return changes
 
 
-def resolve(path: str | Path, rev: str) -> str | None:
-    """The full commit id ``rev`` names; None when it names no commit here."""
-    try:
-        return _repo(path).commit(rev).hexsha
-    except (BadName, ValueError, GitCommandError):
-        return None
-
 def is_shallow(path: str | Path) -> bool:
     """The checkout holds only part of the history (``actions/checkout`` without fetch-depth: 0)."""
     try:
@@ -115,23 +108,21 @@ def is_shallow(path: str | Path) -> bool:
         return False
 
 
-def grep_files(path: str | Path, rev: str, words: list[str], under: list[str]) -> list[str]:
-    """Files (repo-relative) below the folders ``under`` at ``rev`` whose text contains any of
-    ``words`` (fixed strings, not patterns). Runs in git itself, without parsing anything."""
-    if not words or not under:
+def tree_entries(path: str | Path, rev: str, under: list[str],
+                 recursive: bool = False) -> list[tuple[str, str, str]]:
+    """(type, object id, repo-relative path) at ``rev`` of the folders or files ``under``, or
+    with ``recursive`` of every file below them. Missing paths are left out."""
+    if not under:
         return []
-    args = ["-l", "-F", "-I"]
-    for word in words:
-        args += ["-e", word]
-    try:
-        out = _repo(path).git.grep(*args, rev, "--", *under)
-    except GitCommandError as err:
-        if err.status == 1:  # nothing matched
-            return []
-        raise
-    prefix = f"{rev}:"
-    return [line[len(prefix):] if line.startswith(prefix) else line
-            for line in out.splitlines() if line]
+    args = ["-r"] if recursive else []
+    out = _repo(path).git.ls_tree(*args, "--full-tree", rev, "--", *under)
+    entries = []
+    for line in out.splitlines():
+        meta, _, name = line.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and name:
+            entries.append((parts[1], parts[2], name))
+    return entries
 
 
 def read_files(path: str | Path, rev: str, files: list[str]) -> dict[str, bytes | None]:
