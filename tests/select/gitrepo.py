@@ -66,6 +66,7 @@ def project_repo(top: Path, cases: int = 4, project: str = "") -> Repo:
         repo.write(f"cases/case-{i}.yaml",
                    case_text(f"case-{i}", prompt="prompts/agent.md" if i < 2 else None))
     repo.write("README.md", "a project\n")
+    repo.write(".gitignore", ".casebank/\n")
     repo.commit("the bank")
     repo.git("checkout", "-q", "-b", "pr")
     return repo
