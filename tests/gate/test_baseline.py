@@ -9,8 +9,15 @@ import pytest
 
 from casebank import evidence as evidence_io
 from casebank.errors import UserError
-from casebank.gate.baseline import (NOTES_REF, fetch_baselines, from_file, from_note,
-                                    push_baselines, read_baseline, record_baseline)
+from casebank.gate.baseline import (
+    NOTES_REF,
+    fetch_baselines,
+    from_file,
+    from_note,
+    push_baselines,
+    read_baseline,
+    record_baseline,
+)
 from tests.gate.builders import case, evidence
 
 

@@ -86,3 +86,22 @@ def test_project_in_a_subfolder_names_files_from_the_repository_top(tmp_path: Pa
     (change,) = found.changes
     assert (change.case_id, change.change, change.path) == (
         "order-widget", "deleted", "support/cases/order-widget.yaml")
+
+
+def test_moving_the_bank_folder_away_from_cases_deletes_them(tmp_path: Path):
+    p, _ = setup(tmp_path)
+    p.write("active/keep.yaml", CASE.replace("id: order-widget", "id: keep"))
+    p.commit("a second folder")
+    base = p.git("rev-parse", "HEAD")
+    old_config = (p.path / "casebank.yaml").read_bytes()
+    p.write("casebank.yaml", old_config.decode().replace("bank: cases", "bank: active"))
+    head = p.commit("only the active folder is the bank now")
+    config = load_config(p.path / "casebank.yaml")
+    project = history.project_of(config, p.path)
+    found = history.bank_changes(project, base, head, base_config=old_config,
+                                 head_config=(p.path / "casebank.yaml").read_bytes(),
+                                 rule_tags=frozenset(), limits=config.limits,
+                                 review_dir="reviews")
+    assert sorted((c.case_id, c.change) for c in found.changes) == [
+        ("keep", "added"), ("order-widget", "deleted"), ("other", "deleted")]
+    assert all(c.erodes for c in found.changes if c.change == "deleted")

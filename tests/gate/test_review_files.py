@@ -5,8 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from casebank.gate.review import (Review, load_reviews, load_reviews_at, output_hashes,
-                                  parse_review, review_document, sample_output_hash)
+from casebank.gate.review import (
+    Review,
+    load_reviews,
+    load_reviews_at,
+    output_hashes,
+    parse_review,
+    review_document,
+    sample_output_hash,
+)
 from casebank.run.sample import SampleOutput, ToolCall, Turn
 from tests.gate.builders import case
 

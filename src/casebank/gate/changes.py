@@ -59,7 +59,8 @@ class BankChange:
             return "case deleted"
         if self.change == ADDED:
             return "case added"
-        shown = [e.message for e in self.edits if e.effect != NEUTRAL] or [e.message for e in self.edits]
+        shown = ([e.message for e in self.edits if e.effect != NEUTRAL]
+                 or [e.message for e in self.edits])
         text = "; ".join(shown) if shown else "case file changed"
         if self.old_path:
             text = f"moved from {self.old_path}; {text}"

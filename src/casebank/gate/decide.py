@@ -375,13 +375,13 @@ def _change_reasons(bank_changes: list[BankChange],
     reasons = []
     for change in bank_changes:
         if change.holds:
+            base = " --base <base>" if change.change == DELETED else ""
             reasons.append(Reason(
                 decision=HOLD, rule="bank erosion", message=f"{change.case_id}: {change.summary()}",
                 case_id=change.case_id, path=change.path, line=change.line,
                 how_to_resolve=f"if this is intended, a bank owner approves it: casebank review "
                                f"{change.case_id} --approve-change --rationale \"...\" "
-                               f"--reviewer @you{' --base <base>' if change.change == DELETED else ''}"
-                               ", committed with the change"))
+                               f"--reviewer @you{base}, committed with the change"))
     for change in policy_changes:
         if change.holds:
             reasons.append(Reason(

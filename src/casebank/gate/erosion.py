@@ -14,8 +14,17 @@ from typing import Any
 
 from casebank.bank.case import REVIEW_MODES, SEVERITIES, Case, CheckSpec
 from casebank.gate.approval import case_fingerprint
-from casebank.gate.changes import (ADDED, DELETED, LOOSENED, MODIFIED, NEUTRAL, TIGHTENED,
-                                   UNCLEAR, BankChange, CaseEdit)
+from casebank.gate.changes import (
+    ADDED,
+    DELETED,
+    LOOSENED,
+    MODIFIED,
+    NEUTRAL,
+    TIGHTENED,
+    UNCLEAR,
+    BankChange,
+    CaseEdit,
+)
 
 TEXT_KINDS = ("contains", "not_contains")
 REGEX_KINDS = ("regex", "not_regex")

@@ -16,8 +16,7 @@ from casebank.errors import UserError
 from casebank.evidence import Evidence
 from casebank.gate import baseline as baselines
 from casebank.gate import history
-from casebank.gate.approval import (POLICY, Approval, load_approvals_at,
-                                    policy_fingerprint_of)
+from casebank.gate.approval import POLICY, Approval, load_approvals_at, policy_fingerprint_of
 from casebank.gate.changes import BankChange, PolicyChange
 from casebank.gate.decide import decide
 from casebank.gate.policy import Policy, policy_from_config, policy_from_yaml

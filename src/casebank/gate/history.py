@@ -21,8 +21,8 @@ from casebank.bank.limits import Limits
 from casebank.bank.load import CASE_SUFFIXES, parse_case
 from casebank.bank.safeyaml import parse_yaml
 from casebank.errors import Problem, UserError
-from casebank.gate.changes import MODIFIED, NEUTRAL, UNCLEAR, BankChange, CaseEdit
 from casebank.gate.approval import case_fingerprint
+from casebank.gate.changes import MODIFIED, NEUTRAL, UNCLEAR, BankChange, CaseEdit
 from casebank.gate.erosion import case_change
 
 

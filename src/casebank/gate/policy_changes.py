@@ -19,7 +19,8 @@ _SCALES = {
 }
 
 
-def compare_policies(old: Policy, new: Policy, *, path: str = "casebank.yaml") -> list[PolicyChange]:
+def compare_policies(old: Policy, new: Policy, *,
+                     path: str = "casebank.yaml") -> list[PolicyChange]:
     """Every difference between the base's policy ``old`` and the head's policy ``new``."""
     changes: list[PolicyChange] = []
 

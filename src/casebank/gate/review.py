@@ -88,8 +88,8 @@ def parse_review(path: str, data: bytes) -> Review | list[Problem]:
             missing += [name for name in error.validator_value if name not in error.instance]
             continue
         field = ".".join(str(p) for p in error.path) or None
-        problems.append(Problem(path, _message(error), line=yamlfile.line_of(data, tuple(error.path)),
-                                field=field))
+        line = yamlfile.line_of(data, tuple(error.path))
+        problems.append(Problem(path, _message(error), line=line, field=field))
     if missing:
         problems.append(Problem(path, f"missing {', '.join(dict.fromkeys(missing))}", line=1,
                                 hint="write review files with casebank review"))
@@ -107,7 +107,8 @@ def parse_review(path: str, data: bytes) -> Review | list[Problem]:
 
 def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
-        return f"unknown key(s): {', '.join(sorted(set(error.instance) - set(error.schema['properties'])))}"
+        unknown = sorted(set(error.instance) - set(error.schema["properties"]))
+        return f"unknown key(s): {', '.join(unknown)}"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     if error.validator == "pattern":

@@ -72,8 +72,8 @@ def render_diff(diff: GateDiff | None) -> list[str]:
                            ("modified cases", diff.modified)):
         lines.append(f"  {title} ({len(changes)})" + (":" if changes else ""))
         for change in changes[:_LIST_LIMIT]:
-            lines.append(f"    {change.case_id} ({_where(change.path, change.line)})"
-                         + (f": {_one_line(change.summary())}" if title == "modified cases" else ""))
+            what = f": {_one_line(change.summary())}" if title == "modified cases" else ""
+            lines.append(f"    {change.case_id} ({_where(change.path, change.line)}){what}")
     return lines
 
 
@@ -84,8 +84,9 @@ def render_changes(verdict: Verdict) -> list[str]:
         for change in verdict.bank_changes:
             mark = ("  [holds: bank erosion]" if change.holds
                     else "  [approved]" if change.erodes else "")
-            lines.append(f"  {change.change:<8}  {change.case_id} "
-                         f"({_where(change.path, change.line)}): {_one_line(change.summary())}{mark}")
+            where = _where(change.path, change.line)
+            lines.append(f"  {change.change:<8}  {change.case_id} ({where}): "
+                         f"{_one_line(change.summary())}{mark}")
     if verdict.policy_changes:
         lines.append("Policy changes in this change (the gate applied the base's policy):")
         for pc in verdict.policy_changes:
