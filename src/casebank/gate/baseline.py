@@ -1,6 +1,6 @@
 """The baseline: evidence of the base commit, from a file or from a git note.
 
-``casebank run --record`` (and the action on a push to the default branch) stores the run's
+``record_baseline`` (called by the action on a push to the default branch) stores the run's
 evidence as the note of its commit under ``refs/notes/casebank``; the gate of a later change
 reads the note of its base commit. Notes travel with ``git fetch/push`` of that ref only, so
 CI fetches them first (``fetch_baselines``) and pushes after recording (``push_baselines``).
@@ -72,8 +72,8 @@ def from_note(repo: str | Path, commit: str) -> Baseline:
     found = read_baseline(repo, commit)
     if found is None:
         return Baseline(None, f"no baseline recorded for {commit[:12]} under {NOTES_REF} "
-                              "(run casebank run --record on the default branch and push the "
-                              "notes, or pass --baseline PATH)")
+                              "(record one on the default branch and push the notes, see "
+                              "docs/gate.md#the-baseline, or pass --baseline PATH)")
     about = _about(found, with_commit=False)
     return Baseline(found, f"recorded for commit {commit[:12]} in {NOTES_REF}"
                     + (f", {about}" if about else ""))

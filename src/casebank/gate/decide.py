@@ -101,7 +101,7 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
     label = baseline_label or (_describe_baseline(baseline) if baseline is not None else None)
     if baseline is None:
         notes.append("no baseline: new failures cannot be told apart from known ones "
-                     "(record one with casebank run --record on the default branch, or pass "
+                     "(record one on the default branch, see docs/gate.md#the-baseline, or pass "
                      "--baseline PATH)")
         verdict_before = None
     else:

@@ -52,7 +52,7 @@ def render_diff(diff: GateDiff | None) -> list[str]:
         return []
     if not diff.has_baseline:
         lines = ["Gate diff: no baseline, so no failure can be called new or fixed "
-                 "(record one with `casebank run --record` on the default branch, or pass "
+                 "(record one on the default branch, see docs/gate.md#the-baseline, or pass "
                  "--baseline PATH)."]
         if diff.flaky:
             lines.append(f"  flaky ({len(diff.flaky)}):")
