@@ -128,26 +128,35 @@ def tree_entries(path: str | Path, rev: str, under: list[str],
 def read_files(path: str | Path, rev: str, files: list[str]) -> dict[str, bytes | None]:
     """Bytes of each of ``files`` (repo-relative) at ``rev`` in one git process; None for a file
     that does not exist there (or is not a regular file)."""
-    if not files:
-        return {}
+    return dict(zip(files, _cat_files(path, [f"{rev}:{file}" for file in files]), strict=True))
+
+
+def read_blobs(path: str | Path, ids: list[str]) -> dict[str, bytes | None]:
+    """Bytes of each blob by its object id, in one git process (faster than by path)."""
+    return dict(zip(ids, _cat_files(path, ids), strict=True))
+
+
+def _cat_files(path: str | Path, specs: list[str]) -> list[bytes | None]:
+    if not specs:
+        return []
     import subprocess
 
     top = _repo(path).working_tree_dir
-    request = "".join(f"{rev}:{file}\n" for file in files).encode("utf-8")
+    request = "".join(f"{spec}\n" for spec in specs).encode("utf-8")
     out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input=request,
                          capture_output=True, check=True).stdout
-    found: dict[str, bytes | None] = {}
+    found: list[bytes | None] = []
     at = 0
-    for file in files:
+    for _ in specs:
         end = out.index(b"\n", at)
         header = out[at:end].split()
         at = end + 1
         if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
             size = int(header[2])
-            found[file] = out[at:at + size] if header[1] == b"blob" else None
+            found.append(out[at:at + size] if header[1] == b"blob" else None)
             at += size + 1  # the content, then a newline
         else:
-            found[file] = None  # "<name> missing" / "ambiguous"
+            found.append(None)  # "<name> missing" / "ambiguous"
     return found
 
 

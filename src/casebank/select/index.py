@@ -56,9 +56,11 @@ class Scan:
 
 def scan(text: bytes) -> Scan:
     """The id and the file names a case file's text holds, by lines (no YAML parse)."""
-    unsure = bool(_UNSURE.search(text))
+    # The substring tests skip the regular expressions for most files (a 10x saving).
+    unsure = any(mark in text for mark in (b"*", b"&", b"!", b"? ", b"?\t", b"<<")) and bool(
+        _UNSURE.search(text))
     files = set()
-    for match in _FILE_KEY.finditer(text):
+    for match in _FILE_KEY.finditer(text) if b"file" in text else ():
         line_end = text.find(b"\n", match.end())
         value = text[match.end():line_end if line_end >= 0 else len(text)].strip()
         if value[:1] in (b"{", b"["):
@@ -71,9 +73,10 @@ def scan(text: bytes) -> Scan:
             files.add(normalize_reference(plain.group(2).decode("utf-8")))
         except (UnsafeReference, UnicodeDecodeError):
             continue  # parse_case reports it; it names no project file
-    id_match = _ID_LINE.search(text)
+    at = 0 if text.startswith(b"id:") else text.find(b"\nid:") + 1
+    id_match = _ID_LINE.match(text, at) if at or text.startswith(b"id:") else None
     case_id = id_match.group(2).decode("utf-8", "replace") if id_match else None
-    line = text.count(b"\n", 0, id_match.start()) + 1 if id_match else 1
+    line = text.count(b"\n", 0, at) + 1 if id_match else 1
     return Scan(case_id, line, tuple(sorted(files)), unsure)
 
 
@@ -147,9 +150,10 @@ def open_index(top: Path, rev: str, folders: list[str], is_case_file: Callable[[
 
 def _build(top: Path, rev: str, folders: list[str],
            is_case_file: Callable[[str], bool]) -> sqlite3.Connection:
-    files = [name for kind, _, name in git.tree_entries(top, rev, folders, recursive=True)
-             if kind == "blob" and is_case_file(name)]
-    texts = git.read_files(top, rev, files)
+    blobs = {name: oid for kind, oid, name in git.tree_entries(top, rev, folders, recursive=True)
+             if kind == "blob" and is_case_file(name)}
+    texts = git.read_blobs(top, sorted(set(blobs.values())))
+    files = list(blobs)
     db = sqlite3.connect(":memory:")
     db.executescript("""
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -159,7 +163,7 @@ def _build(top: Path, rev: str, folders: list[str],
     db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
     cases, reads = [], []
     for name in files:
-        found = scan(texts.get(name) or b"")
+        found = scan(texts.get(blobs[name]) or b"")
         cases.append((name, found.id, found.id_line, int(found.unsure)))
         reads += [(file, name) for file in found.files]
     db.executemany("INSERT INTO cases VALUES (?, ?, ?, ?)", cases)
