@@ -116,7 +116,7 @@ def changed_suite(repo: Path, config: Config, bank: Bank | None, base: str,
         try:
             cases, referencing = _from_git(project, config, head_commit, index, touched,
                                            deleted, others)
-            added = [path for path in touched if path not in index.known(touched)]
+            added = set(touched) - index.known(touched)
             bank_size = index.case_files + len(added) - len(deleted)
         finally:
             index.close()
