@@ -312,6 +312,8 @@ def test_pr_deleting_a_case_or_weakening_one_holds(project: Project):
     shipped = project.gate("--base", base)
     assert shipped.code == 0, shipped.out
     assert shipped.out.count("[approved]") == 3
+    assert "this change adds or edits reviews/changes/cases/injury-escalates.yaml: approves " \
+           "case injury-escalates by @bank-owners" in shipped.out
 
     # changing an approved case again needs a new approval
     project.case("return-policy", severity="low", kind="reviewer-override", samples=1,

@@ -12,6 +12,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from casebank import git
 from casebank.errors import UserError
 from casebank.evidence import Evidence
 from casebank.gate import baseline as baselines
@@ -74,6 +75,8 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
         if head_config is not None:
             policy_changes = _approve_policy(policy_changes, approvals,
                                              policy_fingerprint_of(head_config))
+        notes += _decisions_in_change(project, base_commit, head_commit, policy.review_dir,
+                                      reviews, approvals)
         if baseline is None:
             recorded = baselines.from_note(project.repo, base_commit)
             baseline, baseline_label = recorded.evidence, recorded.label
@@ -98,6 +101,19 @@ def _approve_policy(changes: list[PolicyChange], approvals: dict[str, Approval],
         return changes
     return [dataclasses.replace(c, approval=approval.describe()) if c.loosens else c
             for c in changes]
+
+
+def _decisions_in_change(project: history.Project, base: str, head: str, review_dir: str,
+                         reviews: dict[str, Review], approvals: dict[str, Approval]) -> list[str]:
+    """Review and approval files this change adds or edits: reviewers should see them."""
+    folder = project.path(review_dir) + "/"
+    touched = {name for status, name in git.changed_files(project.repo, base, head)
+               if name.startswith(folder) and status != "D"}
+    notes = [f"this change adds or edits {r.path}: {r.decision} {r.case_id} by {r.reviewer}"
+             for r in reviews.values() if r.path in touched]
+    notes += [f"this change adds or edits {a.path}: approves {a.subject} by {a.reviewer}"
+              for a in approvals.values() if a.path in touched]
+    return notes
 
 
 def _reviews_from_tree(config: Any, policy: Policy) -> dict[str, Review]:
