@@ -94,6 +94,17 @@ def test_active_waiver_keeps_a_failure_from_counting_and_says_so():
         verdict.notes
 
 
+def test_active_waiver_stands_for_the_review_of_an_on_fail_case():
+    gate = {"waivers": [{"case": "a", "reason": "r", "owner": "@ana", "expires": "2026-04-30"}]}
+    ev = evidence(case("a", "fail", review="on-fail"))
+    verdict = decide(policy(**gate), ev, today=TODAY)
+    assert (verdict.decision, verdict.coverage.held, verdict.coverage.waived) == (SHIP, 0, 1)
+    expired = decide(policy(**gate), ev, today=dt.date(2026, 5, 1))
+    assert expired.decision == BLOCK
+    assert {r.rule for r in expired.reasons} == {
+        "high: block on any failure (default)", "review required (review: on-fail, and it failed)"}
+
+
 def test_expired_waiver_blocks_and_says_when_it_expired():
     gate = {"waivers": [{"case": "a", "reason": "r", "owner": "@ana", "expires": "2026-03-31"}]}
     verdict = decide(policy(**gate), evidence(case("a", "fail", severity="critical")), today=TODAY)

@@ -151,6 +151,9 @@ def _judge(case: CaseResult, policy: Policy, reviews: dict[str, Review],
         active = [w for w in waivers if w.active(today)]
         if active:
             item.waiver = active[0]
+            # the waiver is the person's decision on this known failure
+            if case.review == "on-fail" and outcome == FAIL:
+                item.held = False
         elif waivers:
             item.expired = waivers[0]
     return item
