@@ -101,3 +101,20 @@ def test_numbers_the_fast_validator_cannot_hold_fall_back(project: Project) -> N
     project.write("cases/big.yaml", valid_case().replace("samples: 2", "samples: " + "9" * 40))
     code, out, _ = project.cli("validate")
     assert code == 2 and "cases/big.yaml:28:1: samples: is 9999" in out
+
+
+def test_the_complete_case_in_the_docs_is_valid() -> None:
+    import re
+
+    from casebank.bank.case import Case
+    from casebank.bank.files import project_reader
+    from casebank.bank.limits import Limits
+    from casebank.bank.load import parse_case
+
+    doc = (REPO / "docs" / "cases.md").read_text()
+    block = re.search(r"## A complete case\n\n```yaml\n(.*?)```", doc, re.S)
+    assert block
+    case = parse_case("docs/cases.md", block.group(1).encode(), root=EXAMPLE,
+                      read_file=project_reader(EXAMPLE, Limits()), limits=Limits())
+    assert isinstance(case, Case), case
+    assert case.input.system and "Kestrel Home" in case.input.system
