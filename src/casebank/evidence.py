@@ -8,6 +8,7 @@ finish, then the footer); a file without its footer is an incomplete run.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -168,24 +169,42 @@ class EvidenceWriter:
     """Writes evidence as the run goes: the header at once, each case as it finishes, the
     footer at the end. A file without its footer reads back as ``complete=False``."""
 
+    # Whole lines are written together at most this often (a write per case is a slow
+    # syscall on some file systems), so a killed run leaves whole case lines behind.
+    FLUSH_EVERY_S = 0.25
+
     def __init__(self, path: str | Path, evidence: Evidence) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
         self._count = 0
+        self._lines: list[str] = []
+        self._flushed = time.monotonic()
         self._fh.write('{"header": ' + _dumps(header_dict(evidence)) + ',\n"cases": [\n')
         self._fh.flush()
 
     def add(self, case: CaseResult) -> None:
         assert self._fh is not None, "evidence writer already closed"
-        self._fh.write(("," if self._count else "") + _dumps(case_result_dict(case)) + "\n")
-        self._fh.flush()
+        self._lines.append(("," if self._count else "") + _dumps(case_result_dict(case)) + "\n")
         self._count += 1
+        if time.monotonic() - self._flushed >= self.FLUSH_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the cases added so far to the file."""
+        if self._fh is None:
+            return
+        if self._lines:
+            self._fh.write("".join(self._lines))
+            self._lines.clear()
+        self._fh.flush()
+        self._flushed = time.monotonic()
 
     def close(self, evidence: Evidence) -> None:
         """Write the footer (finished_at, complete, interrupted, runner) and close the file."""
         if self._fh is None:
             return
+        self.flush()
         self._fh.write('],\n"footer": ' + _dumps(footer_dict(evidence)) + "}\n")
         self._fh.close()
         self._fh = None

@@ -3,10 +3,15 @@
 Content-addressed: the key is the SHA-256 of the target's fingerprint (kind, base URL,
 model, params; never secrets), the full request and the sample index, so each of a case's
 ``samples: n`` is its own answer, and changing the prompt, a tool or a param misses.
-Only answers are stored (one JSON file each, ``<dir>/ab/abcdef….json``); errors never are.
-Concurrent identical requests are sent once: later callers wait for the first.
-Files are written by a background thread (creating thousands of small files would otherwise
-stall the event loop: 2-3x the wall time of a 2,000-case run); ``flush()`` waits for them.
+Only answers are stored; errors never are. Concurrent identical requests are sent once:
+later callers wait for the first.
+
+Storage: each run appends its answers to its own pack file, ``<dir>/<time>-<pid>-<random>.pack``, one
+line per answer: ``<key> <json>``. Opening the cache indexes every pack (keys and offsets
+only, no JSON parsing); a hit is one read at a known offset. One file per run instead of one
+per answer: creating thousands of small files stalled 2,000-case runs at 2-3x their wall
+time. Runs at the same time never share a pack, and a line cut off by a crash is ignored.
+Deleting the folder empties the cache.
 """
 
 from __future__ import annotations
@@ -15,16 +20,18 @@ import asyncio
 import hashlib
 import json
 import os
-import tempfile
+import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from casebank.run.stats import RunnerStats
 from casebank.run.transport import HttpReply
 
 CACHE_VERSION = 1
+KEY_LENGTH = 64
+SUFFIX = ".pack"
 
 
 def cache_key(parts: dict[str, Any]) -> str:
@@ -33,67 +40,101 @@ def cache_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Entry:
+    pack: Path
+    offset: int  # of the JSON, after "<key> "
+    length: int  # of the JSON, without the newline
+
+
 class ResponseCache:
     """``directory=None`` disables storage (``--no-cache``) but still sends duplicates once."""
+
+    FLUSH_EVERY_S = 0.5
 
     def __init__(self, directory: Path | None, stats: RunnerStats) -> None:
         self.directory = directory
         self.stats = stats
         self._pending: dict[str, asyncio.Future[HttpReply]] = {}
-        self._writer: ThreadPoolExecutor | None = None
-        self._writes: set[Future[None]] = set()
-        self._folders: set[Path] = set()
+        self._index: dict[str, _Entry] = {}
+        self._readers: dict[Path, int] = {}
+        self._pack: Path | None = None
+        self._out: IO[bytes] | None = None
+        self._written = 0  # bytes of our pack handed to the file object
+        self._on_disk = 0  # bytes of our pack flushed
+        self._flushed = time.monotonic()
+        if directory is not None and directory.is_dir():
+            for pack in sorted(directory.glob(f"*{SUFFIX}")):
+                self._read_index(pack)
 
-    def _file(self, key: str) -> Path:
-        assert self.directory is not None
-        return self.directory / key[:2] / f"{key}.json"
+    def _read_index(self, pack: Path) -> None:
+        offset = 0
+        try:
+            with open(pack, "rb") as fh:
+                for line in fh:
+                    size = len(line)
+                    if line.endswith(b"\n") and size > KEY_LENGTH + 2 and line[KEY_LENGTH:KEY_LENGTH + 1] == b" ":
+                        key = line[:KEY_LENGTH].decode("ascii", "replace")
+                        self._index[key] = _Entry(pack, offset + KEY_LENGTH + 1, size - KEY_LENGTH - 2)
+                    offset += size
+        except OSError:
+            pass
 
     def _load(self, key: str) -> HttpReply | None:
-        if self.directory is None:
+        entry = self._index.get(key)
+        if entry is None:
             return None
         try:
-            with open(self._file(key), encoding="utf-8") as fh:
-                stored = json.load(fh)
+            if entry.pack == self._pack and entry.offset + entry.length > self._on_disk:
+                self._flush()
+            fd = self._readers.get(entry.pack)
+            if fd is None:
+                fd = self._readers[entry.pack] = os.open(entry.pack, os.O_RDONLY)
+            stored = json.loads(os.pread(fd, entry.length, entry.offset))
             return HttpReply(data=stored["data"], status=200, attempts=0,
                              latency_ms=float(stored.get("latency_ms") or 0.0))
         except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent or damaged: ask the target again (and overwrite it)
+            self._index.pop(key, None)
+            return None  # damaged or gone: ask the target again
 
     def _store(self, key: str, reply: HttpReply) -> None:
         if self.directory is None:
             return
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="casebank-cache")
-        text = json.dumps({"data": reply.data, "latency_ms": reply.latency_ms}, ensure_ascii=False)
-        write = self._writer.submit(self._write, self._file(key), text)
-        self._writes.add(write)
-        write.add_done_callback(self._writes.discard)
+        if self._out is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}{SUFFIX}"
+            self._pack = self.directory / name
+            self._out = open(self._pack, "xb", buffering=1 << 20)  # noqa: SIM115
+        body = json.dumps({"data": reply.data, "latency_ms": reply.latency_ms},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        line = key.encode() + b" " + body + b"\n"
+        self._out.write(line)
+        self._index[key] = _Entry(self._pack, self._written + KEY_LENGTH + 1, len(body))
+        self._written += len(line)
+        if time.monotonic() - self._flushed >= self.FLUSH_EVERY_S:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._out is not None:
+            self._out.flush()
+            self._on_disk = self._written
+        self._flushed = time.monotonic()
 
     async def flush(self) -> None:
-        """Wait until every answer is on disk (call before the run ends)."""
-        if self._writes:
-            await asyncio.gather(*(asyncio.wrap_future(w) for w in list(self._writes)))
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
-
-    def _write(self, path: Path, text: str) -> None:
-        if path.parent not in self._folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)  # readers never see half a file
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
+        """Put every answer on disk and release the files (call before the run ends)."""
+        self._flush()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        for fd in self._readers.values():
+            os.close(fd)
+        self._readers.clear()
 
     async def get(self, parts: dict[str, Any],
                   fetch: Callable[[], Awaitable[HttpReply]]) -> tuple[HttpReply, bool]:
         """The answer for ``parts`` and whether it came without a request (cached)."""
         key = cache_key(parts)
-        stored = self._load(key)
+        stored = self._load(key) if self.directory is not None else None
         if stored is not None:
             self.stats.cache_hits += 1
             return stored, True
