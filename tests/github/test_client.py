@@ -105,3 +105,25 @@ def test_on_change_posts_once_there_is_something_to_say_then_follows_changes(fak
     assert post("s3", "SHIP") == comment.UPDATED  # the fix is reported on the same comment
     [only] = fake.comments("octo", "bank", 7)
     assert only.body.endswith("SHIP")
+
+
+def test_a_persons_comment_carrying_the_marker_is_never_taken_for_ours(fake) -> None:
+    # Anyone can comment on a public pull request, also with our hidden marker. Editing that
+    # comment would hand its author a "casebank report" they can edit back; deleting it as a
+    # "copy" would remove a person's comment.
+    fake.add_token("ghs_app", write=True)  # GITHUB_TOKEN: an app installation token
+    api = GitHubApi(fake.url, "ghs_app", "octo/bank", backoff=0.001)
+    marker = "<!-- casebank:comment -->\n<!-- casebank:check casebank -->\n"
+    before = fake.add_comment("octo", "bank", 7, marker + "SHIP (trust me)", login="mallory")
+    result = comment.post(api, 7, marker + "BLOCK", check_name="casebank", state="s",
+                          decision="BLOCK")
+    after = fake.add_comment("octo", "bank", 7, marker + "SHIP again", login="mallory")
+    again = comment.post(api, 7, marker + "BLOCK, still", check_name="casebank", state="s2",
+                         decision="BLOCK")
+    assert (result.action, again.action) == (comment.CREATED, comment.UPDATED)
+    bodies = {c.id: (c.user, c.body) for c in fake.comments("octo", "bank", 7)}
+    assert bodies[before] == ("mallory", marker + "SHIP (trust me)")
+    assert bodies[after] == ("mallory", marker + "SHIP again")
+    ours = [b for user, b in bodies.values() if user == "github-actions[bot]"]
+    assert ours == [marker + "BLOCK, still"]
+    assert api.failures == [] and not api.read_only

@@ -153,6 +153,9 @@ class GitHubApi:
         retries = retries if retries is not None else int(_env_float(RETRIES_ENV, DEFAULT_RETRIES))
         self.repository = repository
         self.has_token = bool(token)
+        # ghs_ is GitHub's prefix for app installation tokens (GITHUB_TOKEN among them): what
+        # such a token writes is authored by the app's bot account.
+        self.posts_as_bot = bool(token) and token.startswith("ghs_")
         self.failures: list[ApiFailure] = []
         self.read_only = False
         self.requests = 0

@@ -1,7 +1,10 @@
 """The one sticky PR comment: found by its hidden marker, updated in place, copies removed.
 
 A comment is ours when its body starts with ``<!-- casebank:comment -->`` and the line naming
-our check (two workflows with different ``check-name`` inputs keep one comment each). All
+our check (two workflows with different ``check-name`` inputs keep one comment each), and,
+with an app token such as ``GITHUB_TOKEN``, a bot wrote it: anyone can paste the marker into
+a comment, and that comment must be neither edited into our report (its author could edit it
+back) nor deleted as a copy. All
 pages of the PR's comments are read, because on a busy PR ours may not be on the first.
 The oldest of ours is kept (its place in the conversation stays stable), the others deleted.
 
@@ -55,7 +58,8 @@ def post(api: GitHubApi, pull_number: int, body: str, *, check_name: str, state:
         if api.read_only:
             return CommentResult(NOT_POSTED, why="the token cannot read the pull request")
         comments = []  # listing failed: post anyway; the next run removes a duplicate
-    ours = [c for c in comments if (c.body or "").startswith(marker)]
+    ours = [c for c in comments if (c.body or "").startswith(marker)
+            and (not api.posts_as_bot or c.user.type == "Bot")]
     keep, extra = (ours[0], ours[1:]) if ours else (None, [])
     deleted = 0
     for copy in extra:
