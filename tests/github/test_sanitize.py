@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from casebank.report import sanitize
+from casebank.report import markdown, sanitize
+from tests.github.builders import block_reason, evidence, failing_case, verdict
 
 ZWSP = "\u200b"
 
@@ -66,3 +67,16 @@ def test_inline_code_survives_backticks() -> None:
 def test_hidden_marker_text_cannot_end_the_html_comment() -> None:
     assert "--" not in sanitize.html_comment("evil --> <b>") and ">" not in \
         sanitize.html_comment("evil --> <b>")
+
+
+def test_lone_surrogates_cannot_break_the_report() -> None:
+    # Evidence is JSON, and JSON may spell a lone surrogate ("\ud800"): a fork's uploaded
+    # evidence or a model's output with one must not crash the report (GitHub takes UTF-8).
+    for render in (sanitize.inline, sanitize.html, sanitize.code, sanitize.code_block,
+                   sanitize.plain):
+        assert render("ok \ud800 \udfff done").encode("utf-8")
+    bad = failing_case("surrogate", output="refund to \ud83d acct_biz_12")
+    ev = evidence(bad)
+    body = markdown.comment(verdict("BLOCK", ev, block_reason(bad)), ev, check_name="casebank",
+                            links=markdown.Links())
+    assert "refund to" in body and body.encode("utf-8")
