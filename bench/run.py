@@ -13,6 +13,8 @@ Measures, each in a fresh child process so peak RSS is that run's own:
    casebank >= 5x faster.
 3. ``--big`` cases: peak RSS (goal <= 250 MB).
 4. The first run again with the response cache: model requests sent (goal 0).
+5. With ``--transports``: 2,000 bare POSTs at the same concurrency through httpx's default
+   pool, httpx on the httpx-aiohttp transport, and aiohttp's client (what casebank uses).
 
 The bank is real case files loaded by ``load_bank``; the run is ``casebank.run.execute``
 with plain progress lines (as in CI), evidence written streaming to a temp folder.
@@ -94,6 +96,52 @@ def measure(folder: Path, use_cache: bool) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def compare_transports(url: str, cases: int, concurrency: int, floor: float) -> None:
+    """Bare POSTs through three client layouts: why casebank talks aiohttp directly."""
+    import asyncio
+
+    import aiohttp
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    body = {"model": "bench-model", "messages": [{"role": "user", "content": "hello"}]}
+    endpoint = url + "/chat/completions"
+
+    async def drive(post) -> tuple[float, float]:  # noqa: ANN001
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with gate:
+                assert (await post({**body, "n": i}))["choices"]
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(i) for i in range(cases)))
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+    async def with_httpx(transport: object = None) -> tuple[float, float]:
+        kwargs = {"transport": transport} if transport else {
+            "limits": httpx.Limits(max_connections=concurrency)}
+        async with httpx.AsyncClient(timeout=30, **kwargs) as client:
+            async def post(b: dict) -> dict:
+                return (await client.post(endpoint, json=b)).json()
+            return await drive(post)
+
+    async def with_aiohttp() -> tuple[float, float]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            async def post(b: dict) -> dict:
+                async with session.post(endpoint, data=json.dumps(b).encode(),
+                                        headers={"Content-Type": "application/json"}) as r:
+                    return json.loads(await r.read())
+            return await drive(post)
+
+    for name, run in (("httpx default pool", lambda: with_httpx()),
+                      ("httpx + httpx-aiohttp", lambda: with_httpx(AiohttpTransport())),
+                      ("aiohttp client", with_aiohttp)):
+        wall, cpu = asyncio.run(run())
+        print(f"  transport {name:<22} wall {wall:5.2f} s ({wall / floor:.2f}x floor), "
+              f"cpu {cpu * 1000 / cases:.2f} ms per request")
+
+
 def find_promptfoo() -> tuple[list[str], dict[str, str]] | None:
     """The promptfoo command and the environment putting Node >= 22 first on PATH."""
     local = REPO / "bench" / "node_modules"
@@ -139,6 +187,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10000, help="cases of the memory run (0: skip)")
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--transports", action="store_true",
+                        help="also compare bare POSTs through httpx, httpx-aiohttp and aiohttp")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -158,6 +208,9 @@ def main() -> None:
             print(f"  wall {first['wall_s']:.2f} s, floor {floor:.2f} s, ratio {first['wall_s'] / floor:.2f}x "
                   f"floor (goal <= 1.3x); cpu {first['cpu_s']:.2f} s; peak RSS {first['peak_rss_mb']:.0f} MB; "
                   f"{first['passed']} passed, {first['requests']} requests")
+
+            if args.transports:
+                compare_transports(url, args.cases, args.concurrency, floor)
 
             promptfoo = find_promptfoo()
             if promptfoo is None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casebank import __version__
 from casebank import git as gitinfo
@@ -41,6 +41,9 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_CACHE_DIR = ".casebank/cache"
 INTERRUPTED = "run interrupted before this case finished"
+
+if TYPE_CHECKING:
+    from casebank.bank.config import Config
 
 CheckContextFor = Callable[[Case], Any]
 
@@ -151,7 +154,7 @@ def _setting(run: dict[str, Any], name: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def _cache_dir(config: Any, use_cache: bool) -> Path | None:
+def _cache_dir(config: Config, use_cache: bool) -> Path | None:
     run = dict(getattr(config, "run", None) or {})
     if not use_cache or run.get("cache") is False:
         return None
@@ -168,7 +171,7 @@ def runner_summary(limiter: AimdLimiter, stats: RunnerStats, policy: RetryPolicy
             "wall_s": round(wall_s, 3)}
 
 
-def execute(config: Any, cases: list[Case], *, target: str | None = None, suite: str = "full",
+def execute(config: Config, cases: list[Case], *, target: str | None = None, suite: str = "full",
             bank_size: int, evidence_path: Path, concurrency: int | None = None,
             use_cache: bool = True, shard: tuple[int, int] | None = None,
             progress: bool | None = None, not_selected_reason: str | None = None,
