@@ -142,21 +142,27 @@ def casebank(*args: str, cwd: Path) -> Process:
                    usage.ru_utime + usage.ru_stime, log.read().decode())
 
 
-def changed_selection_s(bank: Bank, repeats: int = 7) -> tuple[float, float, int]:
-    """``changed_suite`` reading from git (no Bank loaded): the first call, which builds the
-    bank index, and the median of the next ones, which find it; and the cases selected."""
+def changed_selection_s(banks: list[Bank], rounds: int = 9
+                        ) -> list[tuple[float, float, int]]:
+    """``changed_suite`` reading from git (no Bank loaded), for each bank: the first call,
+    which builds the bank index, and the median of the next ``rounds``, which find it; and the
+    cases selected. The banks take turns, so load on the machine weighs on each alike."""
     from casebank.bank.config import load_config
     from casebank.select.changed import changed_suite
 
-    shutil.rmtree(bank.folder / ".casebank" / "index", ignore_errors=True)
-    times, selected = [], 0
-    for _ in range(repeats + 1):
-        started = time.perf_counter()
-        config = load_config(bank.folder / "casebank.yaml")
-        suite = changed_suite(bank.folder, config, None, "main", "HEAD")
-        times.append(time.perf_counter() - started)
-        selected = len(suite.cases)
-    return times[0], sorted(times[1:])[repeats // 2], selected
+    times: list[list[float]] = [[] for _ in banks]
+    selected = [0] * len(banks)
+    for bank in banks:
+        shutil.rmtree(bank.folder / ".casebank" / "index", ignore_errors=True)
+    for _ in range(rounds + 1):
+        for number, bank in enumerate(banks):
+            started = time.perf_counter()
+            config = load_config(bank.folder / "casebank.yaml")
+            suite = changed_suite(bank.folder, config, None, "main", "HEAD")
+            times[number].append(time.perf_counter() - started)
+            selected[number] = len(suite.cases)
+    return [(spent[0], sorted(spent[1:])[rounds // 2], count)
+            for spent, count in zip(times, selected, strict=True)]
 
 
 def cpu_s(pid: int) -> float:
@@ -232,8 +238,8 @@ def main() -> int:
             f"for x{ratio:.0f} the cases")
 
         print("changed suite of a three-file change", flush=True)
-        cold_big, c_big, selected_big = changed_selection_s(big)
-        cold_small, c_small, selected_small = changed_selection_s(small)
+        (cold_big, c_big, selected_big), (cold_small, c_small, selected_small) = \
+            changed_selection_s([big, small])
         row(f"changed selection, {n} cases", f"{c_big * 1000:.0f} ms, {selected_big} cases "
             "selected", f"{small.cases} cases: {c_small * 1000:.0f} ms ({selected_small} "
             f"selected); ratio {c_big / c_small:.2f}")
