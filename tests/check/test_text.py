@@ -172,3 +172,28 @@ def test_text_checks_on_a_run_that_hit_the_step_limit_are_errors():
     assert result.status == ERROR
     assert result.message == ("the agent gave no final answer: it hit the step limit after 6 "
                               "steps, so there is no output text to check")
+
+
+def test_a_lone_surrogate_in_the_output_still_gets_a_decision():
+    # JSON (a model's reply, a recording) can spell a lone surrogate ("\ud800"); RE2 takes
+    # UTF-8, which cannot encode one. The checks must still decide, at the right position.
+    output = "Refund \ud800 sent to ACCT_BIZ_12."
+    leak = check({"not_contains": {"text": "acct_biz_12", "ignore_case": True}},
+                 text_sample(output))
+    assert leak.status == FAIL
+    assert "`acct_biz_12` at character 18" in leak.message
+    assert check({"regex": r"ACCT_\w+"}, text_sample(output)).status == PASS
+    assert check({"not_regex": "IBAN"}, text_sample(output)).status == PASS
+
+
+def test_a_long_match_is_quoted_shortly():
+    # Messages and evidence land in the terminal, the evidence file and every report.
+    output = "Your statement: " + "A" * 200_000 + " end."
+    for item in ({"regex": "A+"}, {"not_regex": "A+"}, {"not_contains": "A" * 50_000}):
+        result = check(item, text_sample(output))
+        assert len(result.message) < 500, (item.keys(), len(result.message))
+    assert len(repr(check({"regex": "A+"}, text_sample(output)).evidence)) < 1_000
+    leak = check({"not_regex": "A+"}, text_sample(output))
+    assert leak.message.startswith("the output matches `A+` at character 17: \"Your statement: AAAA")
+    assert leak.message.endswith("AAAA end.\" (a match of 200,000 characters); the case forbids "
+                                 "it")

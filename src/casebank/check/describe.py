@@ -46,12 +46,19 @@ def calls_made(sample: SampleOutput) -> str:
     return f"calls made: {shown}{more}"
 
 
-def snippet(text: str, start: int, end: int, context: int = 30) -> str:
-    """The matched part of ``text`` with a little context, quoted."""
+def snippet(text: str, start: int, end: int, context: int = 30, longest: int = 80) -> str:
+    """The matched part of ``text`` with a little context, quoted; a match longer than
+    ``longest`` characters is shown by its two ends and its length."""
     left = max(0, start - context)
     right = min(len(text), end + context)
-    piece = text[left:right].replace("\n", " ")
-    return f"\"{'…' if left else ''}{piece}{'…' if right < len(text) else ''}\""
+    if end - start <= longest:
+        piece, size = text[left:right], ""
+    else:
+        half = longest // 2
+        piece = f"{text[left:start + half]} … {text[end - half:right]}"
+        size = f" (a match of {end - start:,} characters)"
+    piece = piece.replace("\n", " ")
+    return f"\"{'…' if left else ''}{piece}{'…' if right < len(text) else ''}\"{size}"
 
 
 def plural(n: int, word: str) -> str:

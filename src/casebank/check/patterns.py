@@ -8,11 +8,13 @@ back-references are not supported; such patterns are rejected when the case is l
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import re2
 
 MAX_PATTERN_MEMORY = 8 << 20  # bytes per compiled pattern (RE2's default)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _HINTS = (
     ("(?=", "RE2 has no look-ahead; match the text itself or split into two checks"),
@@ -55,5 +57,11 @@ def pattern_problem(pattern: Any, ignore_case: bool = False) -> tuple[str, str |
 
 def search(pattern: str, text: str, ignore_case: bool = False) -> tuple[int, int] | None:
     """Span of the first match of ``pattern`` in ``text``, or None."""
-    match = compile_pattern(pattern, ignore_case).search(text)
+    compiled = compile_pattern(pattern, ignore_case)
+    try:
+        match = compiled.search(text)
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON can spell "\ud800") has no UTF-8 form for RE2: match it as
+        # U+FFFD, one character for one, so positions stay right.
+        match = compiled.search(_LONE_SURROGATE.sub("\ufffd", text))
     return match.span() if match else None

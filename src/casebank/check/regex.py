@@ -37,7 +37,7 @@ def check_regex(args: Any, subject: Subject) -> Outcome:
         return failed(f"the output does not match {show(pattern)}", pattern=pattern,
                       output=shorten(output, 500))
     return passed(f"the output matches {show(pattern)}: {snippet(output, *span)}",
-                  pattern=pattern, match=output[span[0]:span[1]])
+                  pattern=pattern, match=shorten(output[span[0]:span[1]], 500))
 
 
 def check_not_regex(args: Any, subject: Subject) -> Outcome:
@@ -50,7 +50,7 @@ def check_not_regex(args: Any, subject: Subject) -> Outcome:
         return passed(f"the output does not match {show(pattern)}", pattern=pattern)
     return failed(f"the output matches {show(pattern)} at character {span[0] + 1}: "
                   f"{snippet(output, *span)}; the case forbids it", pattern=pattern,
-                  match=output[span[0]:span[1]])
+                  match=shorten(output[span[0]:span[1]], 500))
 
 
 REGEX = CheckKind("regex", "the output matches a regular expression (RE2)", check_regex,
