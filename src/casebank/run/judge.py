@@ -8,12 +8,18 @@ new prompt never reuses old verdicts).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from casebank.errors import UserError
+from casebank.run.cache import ResponseCache
+from casebank.run.limiter import AimdLimiter
+from casebank.run.retry import RetryPolicy
+from casebank.run.stats import RunnerStats
 from casebank.run.targets import build_target
 from casebank.run.targets.base import Locate, RunContext
 from casebank.run.targets.openai import OpenAITarget, _message
+from casebank.run.transport import Transport
 
 JudgeFn = Callable[[list[dict[str, Any]]], Awaitable[str]]
 
@@ -83,3 +89,20 @@ class Judges:
 
     def all(self) -> dict[str, JudgeFn]:
         return {name: self.judge(name) for name in self.names()}
+
+
+def standalone_judge(targets: dict[str, Any], name: str, *, root: Path = Path("."),
+                     cache_dir: Path | None = None) -> JudgeFn:
+    """A judge callable outside a run (for tools and tests): each call opens its own
+    connection pool, with the default retry policy; ``cache_dir`` caches its answers."""
+    async def ask(messages: list[dict[str, Any]]) -> str:
+        stats = RunnerStats()
+        transport = Transport(AimdLimiter(4), RetryPolicy(), stats)
+        ctx = RunContext(transport, ResponseCache(cache_dir, stats), stats, root)
+        try:
+            return await Judges(targets, ctx, config_path="casebank.yaml", run_settings={}).judge(name)(messages)
+        finally:
+            await ctx.cache.flush()
+            await transport.aclose()
+
+    return ask
