@@ -160,3 +160,26 @@ def test_path_syntax_errors(path, message):
     with pytest.raises(PathError) as info:
         parse_path(path)
     assert str(info.value) == message
+
+
+def test_nan_and_infinity_are_not_json():
+    # Python's json reads them, but they are not JSON: a client parsing the widget would fail.
+    for text in ("NaN", '{"eta_days": Infinity}', "```json\n[-Infinity]\n```"):
+        result = check({"json": True}, text_sample(text))
+        assert result.status == FAIL, text
+        assert "is not valid JSON" in result.message and "is not a JSON value" in result.message
+    path = check({"json_path": {"path": "$.eta_days", "equals": 2}},
+                 text_sample('{"eta_days": NaN}'))
+    assert path.status == FAIL
+    assert path.message.startswith("the output is not valid JSON (NaN is not a JSON value)")
+
+
+def test_json_casebank_cannot_read_is_an_error_said_plainly():
+    deep = check({"json": True}, text_sample("[" * 100_000 + "]" * 100_000))
+    assert deep.status == ERROR
+    assert deep.message == "the output is JSON nested too deeply for casebank to read"
+    long = check({"json_path": {"path": "$.amount", "equals": 1}},
+                 text_sample('{"amount": ' + "9" * 5000 + "}"))
+    assert long.status == ERROR
+    assert long.message == ("the output holds a number of 5,000 digits, more than casebank "
+                            "reads (4,300)")

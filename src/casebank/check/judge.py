@@ -72,7 +72,7 @@ def parse_verdict(raw: str) -> tuple[str, float, str] | str:
             return "it is not JSON"
         try:
             value = json.loads(raw[start:end + 1])
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
             return f"it is not JSON ({exc})"
     if not isinstance(value, dict):
         return "it is not a JSON object"

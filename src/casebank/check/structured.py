@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -21,12 +21,45 @@ from casebank.check.values import one_of, same
 MAX_SCHEMA_ERRORS = 20
 
 
+MAX_INT_DIGITS = 4300  # Python's limit on reading a long integer
+
+
 @dataclass(frozen=True)
 class ParsedJson:
     ok: bool
     value: Any = None
     source: str = "the output"  # or "the ```json block"
     reason: str = ""
+    unreadable: bool = False  # valid JSON casebank cannot read (too deep, a huge number)
+
+
+class _Unreadable(Exception):
+    """Valid JSON beyond what casebank reads."""
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Unreadable(f"holds a number of {len(digits.lstrip('-')):,} digits, more than "
+                          f"casebank reads ({MAX_INT_DIGITS:,})")
+    return int(digits)
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _decode(text: str, source: str) -> ParsedJson:
+    """``text`` as strict JSON: NaN and Infinity, which Python's json accepts, are not JSON."""
+    try:
+        return ParsedJson(True, json.loads(text, parse_int=_integer, parse_constant=_not_json),
+                          source)
+    except RecursionError:
+        return ParsedJson(False, source=source, unreadable=True,
+                          reason=f"{source} is JSON nested too deeply for casebank to read")
+    except _Unreadable as exc:
+        return ParsedJson(False, source=source, unreadable=True, reason=f"{source} {exc}")
+    except ValueError as exc:  # json.JSONDecodeError, NaN / Infinity
+        return ParsedJson(False, source=source, reason=str(exc))
 
 
 def _fenced_blocks(text: str) -> list[tuple[str, str]]:
@@ -47,21 +80,19 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
 
 def parse_json_output(text: str) -> ParsedJson:
     """The JSON in the output: the whole output, else the first ```json (or bare ```) block."""
-    try:
-        return ParsedJson(True, json.loads(text))
-    except json.JSONDecodeError as exc:
-        whole_error = exc
+    whole = _decode(text, "the output")
+    if whole.ok or whole.unreadable:
+        return whole
     blocks = _fenced_blocks(text)
     chosen = next((b for b in blocks if b[0] == "json"), None) or next(
         (b for b in blocks if b[0] == ""), None)
     if chosen is not None:
-        source = "the ```json block" if chosen[0] == "json" else "the ``` block"
-        try:
-            return ParsedJson(True, json.loads(chosen[1]), source)
-        except json.JSONDecodeError as exc:
-            return ParsedJson(False, source=source, reason=f"{source} is not valid JSON: {exc}")
-    return ParsedJson(False, reason=f"the output is not valid JSON ({whole_error}); it starts "
-                      f"with {show(text.strip()[:60] or '(empty)')}")
+        block = _decode(chosen[1], "the ```json block" if chosen[0] == "json" else "the ``` block")
+        if block.ok or block.unreadable:
+            return block
+        return replace(block, reason=f"{block.source} is not valid JSON: {block.reason}")
+    return replace(whole, reason=f"the output is not valid JSON ({whole.reason}); it starts "
+                   f"with {show(text.strip()[:60] or '(empty)')}")
 
 
 def _json_of(subject: Subject) -> ParsedJson | Outcome:
@@ -70,7 +101,8 @@ def _json_of(subject: Subject) -> ParsedJson | Outcome:
         return output
     parsed = parse_json_output(output)
     if not parsed.ok:
-        return failed(parsed.reason, output=shorten(output, 500))
+        return (errored if parsed.unreadable else failed)(parsed.reason,
+                                                          output=shorten(output, 500))
     return parsed
 
 
