@@ -149,26 +149,64 @@ async def run_cases(cases: list[Case], target: Target, ctx: RunContext, *, worke
         return False
 
 
-def _setting(run: dict[str, Any], name: str, default: Any) -> Any:
-    value = run.get(name)
-    return default if value is None else value
+@dataclass(frozen=True)
+class RunSettings:
+    """The ``run:`` section with defaults applied, and the flags that override it."""
+
+    workers: int
+    min_concurrency: int
+    timeout_s: float
+    policy: RetryPolicy
+    cache_dir: Path | None
+
+    @classmethod
+    def of(cls, config: Config, concurrency: int | None, use_cache: bool) -> RunSettings:
+        run = dict(config.run or {})
+        problems = validate_run_settings(run, config.display_path, config.problem)
+        if problems:
+            raise UserError(f"the run: section of {config.display_path} is not valid", problems)
+        workers = int(concurrency or run.get("concurrency") or DEFAULT_CONCURRENCY)
+        if workers < 1:
+            raise UserError(f"--concurrency must be at least 1, not {workers}")
+        cache_dir = None
+        if use_cache and run.get("cache", True):
+            folder = Path(run.get("cache_dir") or DEFAULT_CACHE_DIR)
+            cache_dir = folder if folder.is_absolute() else Path(config.root) / folder
+        return cls(workers=workers, min_concurrency=int(run.get("min_concurrency") or 1),
+                   timeout_s=float(run.get("timeout_s") or DEFAULT_TIMEOUT_S),
+                   policy=RetryPolicy.from_config(run, config.display_path), cache_dir=cache_dir)
 
 
-def _cache_dir(config: Config, use_cache: bool) -> Path | None:
-    run = dict(getattr(config, "run", None) or {})
-    if not use_cache or run.get("cache") is False:
-        return None
-    folder = Path(_setting(run, "cache_dir", DEFAULT_CACHE_DIR))
-    return folder if folder.is_absolute() else Path(config.root) / folder
-
-
-def runner_summary(limiter: AimdLimiter, stats: RunnerStats, policy: RetryPolicy,
-                   timeout_s: float, cache_dir: Path | None, wall_s: float) -> dict[str, Any]:
+def runner_summary(limiter: AimdLimiter, stats: RunnerStats, settings: RunSettings,
+                   wall_s: float) -> dict[str, Any]:
+    policy = settings.policy
     return {"transport": "aiohttp", "concurrency": limiter.summary(), **stats.summary(),
             "retry_policy": {"retries": policy.retries, "backoff_s": policy.backoff_s,
                              "max_retry_after_s": policy.max_retry_after_s},
-            "timeout_s": timeout_s, "cache": str(cache_dir) if cache_dir else None,
+            "timeout_s": settings.timeout_s,
+            "cache": str(settings.cache_dir) if settings.cache_dir else None,
             "wall_s": round(wall_s, 3)}
+
+
+def _check_contexts(config: Config, target: Target, judges: dict[str, Any]) -> CheckContextFor:
+    """One ``CheckContext`` per judge name: the case's ``judge:``, else the config's."""
+    from casebank.check import CheckContext
+    from casebank.check.context import files_under
+
+    default_judge, threshold = judge_settings(config.judge)
+    read_file = files_under(Path(config.root))
+    contexts: dict[str | None, Any] = {}
+
+    def for_case(case: Case) -> Any:
+        name = case.judge or default_judge
+        if name not in contexts:
+            extra = {"judge_threshold": threshold} if threshold is not None else {}
+            contexts[name] = CheckContext(
+                root=Path(config.root), read_file=read_file, judge=judges.get(name) if name else None,
+                prices=target.prices, judges=judges, judge_target=name, **extra)
+        return contexts[name]
+
+    return for_case
 
 
 def execute(config: Config, cases: list[Case], *, target: str | None = None, suite: str = "full",
@@ -185,87 +223,57 @@ def execute(config: Config, cases: list[Case], *, target: str | None = None, sui
     every sample an error (exit code 4 via ``exit_code``), never a pass. Ctrl-C returns the
     partial evidence with ``interrupted=True``. Bad settings raise ``UserError``.
     """
-    config_path = str(getattr(config, "display_path", None) or getattr(config, "path", "casebank.yaml"))
-    root = Path(getattr(config, "root", "."))
-    run_settings = dict(getattr(config, "run", None) or {})
-    locate = getattr(config, "problem", None)
-    problems = validate_run_settings(run_settings, config_path, locate)
-    if problems:
-        raise UserError(f"the run: section of {config_path} is not valid", problems)
-    name = target or getattr(config, "default_target", None)
-    targets = dict(getattr(config, "targets", None) or {})
+    settings = RunSettings.of(config, concurrency, use_cache)
+    name = target or config.default_target
     if not name:
         raise UserError(f"no target to run against: pass --target NAME or set default_target "
-                        f"in {config_path} (targets: {', '.join(sorted(targets)) or 'none'})")
-    built = build_target(name, targets, config_path=config_path, root=root,
-                         run_settings=run_settings, locate=locate)
+                        f"in {config.display_path} (targets: {', '.join(sorted(config.targets)) or 'none'})")
+    root = Path(config.root)
+    built = build_target(name, config.targets, config_path=config.display_path, root=root,
+                         run_settings=config.run, locate=config.problem)
     if shard is not None:
         from casebank.select.shard import cases_for_shard
 
         cases = cases_for_shard(cases, shard[0], shard[1])
-    policy = RetryPolicy.from_config(run_settings, config_path)
-    workers = int(concurrency or _setting(run_settings, "concurrency", DEFAULT_CONCURRENCY))
-    if workers < 1:
-        raise UserError(f"--concurrency must be at least 1, not {workers}")
-    timeout_s = float(_setting(run_settings, "timeout_s", DEFAULT_TIMEOUT_S))
-    cache_dir = _cache_dir(config, use_cache)
-
     evidence = Evidence(
         casebank_version=__version__, commit=gitinfo.head_commit(root), dirty=gitinfo.is_dirty(root),
-        config_hash=str(getattr(config, "config_hash", "")), target=built.fingerprint(),
-        started_at=_now(), suite=suite, bank_size=bank_size, selected=[c.id for c in cases],
-        not_selected_reason=not_selected_reason,
+        config_hash=config.config_hash, target=built.fingerprint(), started_at=_now(), suite=suite,
+        bank_size=bank_size, selected=[c.id for c in cases], not_selected_reason=not_selected_reason,
         shard={"index": shard[0], "count": shard[1]} if shard else None)
     writer = EvidenceWriter(evidence_path, evidence)
     recorder = RecordingWriter(record_outputs) if record_outputs else None
     shown = make_progress(progress)
     outputs = _Outputs(evidence, writer, shown, recorder)
-    limiter = AimdLimiter(workers, minimum=int(_setting(run_settings, "min_concurrency", 1)))
+    limiter = AimdLimiter(settings.workers, minimum=settings.min_concurrency)
     stats = RunnerStats()
     started = time.perf_counter()
 
     async def main() -> bool:
-        transport = Transport(limiter, policy, stats)
-        ctx = RunContext(transport, ResponseCache(cache_dir, stats), stats, root)
-        judges = Judges(targets, ctx, config_path=config_path, run_settings=run_settings,
-                        locate=locate)
-        default_judge, threshold = judge_settings(getattr(config, "judge", None))
-        by_name = judges.all()
-        contexts: dict[str | None, Any] = {}
-
-        def check_context_for(case: Case) -> Any:
-            judge = case.judge or default_judge
-            if judge not in contexts:
-                from casebank.check import CheckContext
-                from casebank.check.context import files_under
-
-                contexts[judge] = CheckContext(
-                    root=root, read_file=files_under(root), judge=by_name.get(judge) if judge else None,
-                    prices=getattr(built, "prices", None),
-                    judge_threshold=threshold if threshold is not None else 0.7,
-                    judges=by_name, judge_target=judge)
-            return contexts[judge]
-
+        transport = Transport(limiter, settings.policy, stats)
+        ctx = RunContext(transport, ResponseCache(settings.cache_dir, stats), stats, root)
+        judges = Judges(config.targets, ctx, config_path=config.display_path,
+                        run_settings=config.run, locate=config.problem)
         try:
-            return await run_cases(cases, built, ctx, workers=workers,
-                                   check_context_for=check_context_for, outputs=outputs)
+            return await run_cases(cases, built, ctx, workers=settings.workers,
+                                   check_context_for=_check_contexts(config, built, judges.all()),
+                                   outputs=outputs)
         finally:
             await ctx.cache.flush()
             await transport.aclose()
 
     shown.start(len(cases), name)
-    finished = False
+    finished = interrupted = False
     try:
         finished = asyncio.run(main())
+        interrupted = not finished
     except KeyboardInterrupt:
-        finished = False
-    finally:
+        interrupted = True
+    finally:  # also after a crash: whatever finished is on disk, marked incomplete
         shown.finish()
-        evidence.interrupted = not finished
+        evidence.interrupted = interrupted
         evidence.complete = finished and shard is None
         evidence.finished_at = _now()
-        evidence.runner = runner_summary(limiter, stats, policy, timeout_s, cache_dir,
-                                         time.perf_counter() - started)
+        evidence.runner = runner_summary(limiter, stats, settings, time.perf_counter() - started)
         writer.close(evidence)
         if recorder is not None:
             recorder.close()
