@@ -134,9 +134,10 @@ class Transport:
             retry_after = parse_retry_after(retry_after_header)
             return (HttpReply(status=status, error=f"HTTP 429 (rate limited): {_snippet(raw)}",
                               error_kind=HTTP, latency_ms=latency_ms), retry_after, "HTTP 429")
-        if status in RETRIED_STATUS:
+        if status in RETRIED_STATUS:  # a 503 may say when to come back, too
             return (HttpReply(status=status, error=f"HTTP {status}: {_snippet(raw)}", error_kind=HTTP,
-                              latency_ms=latency_ms), None, f"HTTP {status}")
+                              latency_ms=latency_ms), parse_retry_after(retry_after_header),
+                    f"HTTP {status}")
         if status >= 300:
             return (HttpReply(status=status, error=f"HTTP {status} (not retried): {_snippet(raw)}",
                               error_kind=HTTP, latency_ms=latency_ms), None, None)
