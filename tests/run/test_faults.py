@@ -23,9 +23,11 @@ def _sample(evidence):
     Fault("status", status=500, times=2),
     Fault("status", status=502, times=2),
     Fault("status", status=503, times=2),
+    Fault("status", status=503, retry_after="0", times=2),
     Fault("drop", times=2),
     Fault("slow", delay_s=2, times=1),
-], ids=["429", "429-retry-after", "500", "502", "503", "dropped-connection", "timeout"])
+], ids=["429", "429-retry-after", "500", "502", "503", "503-retry-after", "dropped-connection",
+        "timeout"])
 def test_transient_faults_are_retried_until_the_answer_passes(project, server, fault):
     server.add_fault(fault)
     project.write_config({"m": openai_target(server, timeout_s=0.5)}, "m")
