@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from tests.fakes.github_api import FakeGitHub
-from tests.github.scenario import (CONFIG, NAME, OWNER, READ_TOKEN, REFUND_CASE, REFUND_LINE, REPO,
-                                   WRITE_TOKEN, git, make_project, payload, recording, run_action)
+from tests.github.scenario import (CONFIG, GREETING, NAME, OWNER, READ_TOKEN, REFUND_CASE,
+                                   REFUND_LINE, REPO, WRITE_TOKEN, git, make_project, payload,
+                                   recording, run_action)
 
 MARKER = "<!-- casebank:comment -->\n<!-- casebank:check casebank -->"
 
@@ -419,3 +420,31 @@ def test_shards_then_merge_on_github_enterprise(tmp_path, monkeypatch) -> None:
         assert len(fake.comments(OWNER, NAME, 7)) == 1
         assert all(c.path.startswith("/repos/") for c in fake.requests)  # prefix stripped
         assert fake.violations == []
+
+
+def test_a_pull_request_deleting_a_case_is_held_and_links_to_the_deleted_file(
+        tmp_path, monkeypatch, fake) -> None:
+    project = make_project(tmp_path, base_files={
+        "casebank.yaml": CONFIG, "cases/greeting.yaml": GREETING,
+        "cases/refund wrong account.yaml": REFUND_CASE,
+        "recordings/agent.jsonl": recording("greeting", "Hello! How can I help?")},
+        head_files={"README.md": "# the refund case is obsolete\n"})
+    git(project.path, "rm", "-q", "cases/refund wrong account.yaml")
+    git(project.path, "commit", "-q", "-m", "delete the refund case")
+    project.head = git(project.path, "rev-parse", "HEAD")
+    git(project.path, "push", "-q", "origin", "feature")
+    seed(fake, project)
+    result = run_action(project, monkeypatch, event_name="pull_request",
+                        event=payload("pull_request.synchronize", project), api_url=fake.url,
+                        inputs={"SUITE": "full", "FAIL-ON": "hold"})
+    assert result.code == 3, result.stdout + result.stderr
+    assert result.outputs["verdict"] == "HOLD"
+    gate = runs_by_name(fake)["casebank / gate"]
+    assert gate.conclusion == "action_required"
+    assert gate.output["title"] == "HOLD: 1 passed of 1 run"
+    [comment] = fake.comments(OWNER, NAME, 7)
+    at_base = f"https://github.com/{REPO}/blob/{project.base}/cases/refund%20wrong%20account.yaml"
+    assert f"**Removed (1)**: `refund-wrong-account` (critical, " \
+           f"[cases/refund wrong account.yaml]({at_base}))" in comment.body
+    assert f"/blob/{project.head}/cases/refund%20wrong%20account.yaml" not in comment.body
+    assert "bank erosion" in comment.body

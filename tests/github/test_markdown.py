@@ -74,3 +74,30 @@ def test_changed_check_lists_the_changed_cases() -> None:
     assert text.title == "2 changed cases: 1 failed, 1 passed of 2 run"
     assert "| ❌ failed | `new-incident` | critical |" in text.summary
     assert markdown.changed_check([], "no case file changed", LINKS).title == "No changed cases"
+
+
+def test_a_deleted_case_links_to_the_base_commit_where_its_file_still_exists() -> None:
+    from dataclasses import replace
+
+    from casebank.gate.changes import BankChange
+    from casebank.gate.verdict import Reason
+
+    ev = evidence(passing_case("greeting"))
+    deleted = BankChange("refund-wrong-account", "deleted", "cases/refund-wrong-account.yaml",
+                         severity="critical")
+    erosion = Reason(decision="HOLD", rule="bank erosion", message="refund-wrong-account: "
+                     "case deleted", case_id="refund-wrong-account",
+                     path="cases/refund-wrong-account.yaml")
+    held = replace(verdict("HOLD", ev, erosion), bank_changes=[deleted])
+    links = replace(LINKS, base_sha="b" * 40)
+    at_base = "https://github.com/octo/bank/blob/" + "b" * 40 + "/cases/refund-wrong-account.yaml"
+    for text in (markdown.comment(held, ev, check_name="casebank", links=links),
+                 markdown.gate_check(held, ev, links).text,
+                 markdown.gate_check(held, ev, links).summary):
+        assert "c" * 40 + "/cases/refund-wrong-account.yaml" not in text  # a 404 at the head
+    body = markdown.comment(held, ev, check_name="casebank", links=links)
+    assert f"**Removed (1)**: `refund-wrong-account` (critical, [cases/refund-wrong-account.yaml]" \
+           f"({at_base}))" in body
+    assert f"case deleted ([cases/refund-wrong-account.yaml]({at_base}))" in body
+    unknown_base = markdown.comment(held, ev, check_name="casebank", links=LINKS)
+    assert "c" * 40 + "/cases/refund-wrong-account.yaml" not in unknown_base

@@ -122,7 +122,8 @@ def run_action(inputs: Inputs, ctx: Context, *, out: TextIO = sys.stdout) -> int
         event = _fork_pull_request(api, event, evidence_path, out)
     links = markdown.Links(server_url=ctx.server_url, repository=ctx.repository,
                           head_sha=event.head_sha, run_url=ctx.run_url,
-                          evidence_path=_shown_path(ctx, evidence_path))
+                          evidence_path=_shown_path(ctx, evidence_path),
+                          base_sha=event.base_sha)
     _say(out, _describe(event))
 
     names = {"gate": f"{inputs.check_name} / gate", "changed": f"{inputs.check_name} / changed"}

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from casebank import __version__
 from casebank.check.result import ERROR, FAIL, PASS, UNCERTAIN
 from casebank.evidence import Evidence
-from casebank.gate.changes import CaseDelta
+from casebank.gate.changes import DELETED, CaseDelta
 from casebank.gate.verdict import BLOCK, HOLD, SHIP, Verdict
 from casebank.report import sanitize
 from casebank.run.result import NOT_RUN, CaseResult
@@ -53,13 +53,24 @@ class Links:
     run_url: str | None = None
     evidence_path: str | None = None
     artifact: str | None = None
+    base_sha: str | None = None
+    deleted: frozenset[str] = frozenset()  # files the change deletes: they exist at the base
 
     def file(self, path: str, line: int | None = None) -> str | None:
-        """Blob URL of a repo file at the reported commit, or None when unknown."""
-        if not (self.repository and self.head_sha):
+        """Blob URL of a repo file at the reported commit (at the base for a file the change
+        deletes), or None when unknown."""
+        commit = self.base_sha if path in self.deleted else self.head_sha
+        if not (self.repository and commit):
             return None
-        url = f"{self.server_url.rstrip('/')}/{self.repository}/blob/{self.head_sha}/{quote(path)}"
+        url = f"{self.server_url.rstrip('/')}/{self.repository}/blob/{commit}/{quote(path)}"
         return f"{url}#L{line}" if line else url
+
+
+def _knowing_deletions(links: Links, verdict: Verdict) -> Links:
+    """``links`` that point a deleted case's file at the base commit, not a 404 at the head."""
+    kept = {c.path for c in verdict.bank_changes if c.change != DELETED}
+    deleted = {c.path for c in verdict.bank_changes if c.change == DELETED} - kept
+    return replace(links, deleted=frozenset(deleted)) if deleted else links
 
 
 @dataclass(frozen=True)
@@ -323,6 +334,7 @@ def state_line(state: str) -> str:
 def comment(verdict: Verdict, evidence: Evidence, *, check_name: str, links: Links,
             limit: int = COMMENT_LIMIT) -> str:
     """The sticky PR comment, under ``limit`` characters whatever the evidence holds."""
+    links = _knowing_deletions(links, verdict)
     counts = Counts.of(evidence.cases)
     top = "\n\n".join(p for p in (
         comment_marker(check_name) + "\n" + state_line(comment_state(verdict, evidence)),
@@ -338,6 +350,7 @@ def comment(verdict: Verdict, evidence: Evidence, *, check_name: str, links: Lin
 def gate_check(verdict: Verdict, evidence: Evidence, links: Links) -> CheckText:
     """The ``<name> / gate`` check run: verdict and counts in title and summary; the gate
     diff, bank changes, the cases that did not pass and coverage in the text."""
+    links = _knowing_deletions(links, verdict)
     counts = Counts.of(evidence.cases)
     title = f"{verdict.decision}: {counts.line()}"
     summary = "\n\n".join([
@@ -388,6 +401,7 @@ class SummaryExtras:
 def step_summary(verdict: Verdict, evidence: Evidence, *, check_name: str, links: Links,
                  extras: SummaryExtras | None = None, limit: int = STEP_SUMMARY_LIMIT) -> str:
     """The job step summary (markdown, under 1 MiB in UTF-8)."""
+    links = _knowing_deletions(links, verdict)
     extras = extras or SummaryExtras()
     counts = Counts.of(evidence.cases)
     notes = ""
