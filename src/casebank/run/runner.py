@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,7 +79,6 @@ class _Outputs:
     writer: EvidenceWriter
     progress: Progress
     recorder: RecordingWriter | None = None
-    results: list[CaseResult] = field(default_factory=list)
 
     def finish_case(self, run: _CaseRun, not_run_reason: str | None = None) -> None:
         run.done = True
@@ -278,12 +277,6 @@ def execute(config: Config, cases: list[Case], *, target: str | None = None, sui
         if recorder is not None:
             recorder.close()
     return evidence
-
-
-def target_errors(evidence: Evidence) -> list[str]:
-    """Ids of cases left undecided because the target (not the checks) failed."""
-    return [c.case_id for c in evidence.cases
-            if c.outcome in (ERROR, NOT_RUN) and any(s.sample.error for s in c.samples)]
 
 
 def exit_code(evidence: Evidence) -> ExitCode:
