@@ -46,7 +46,18 @@ def test_check_texts_fit_in_65535_bytes_even_with_multibyte_output() -> None:
     text = markdown.gate_check(verdict("BLOCK", ev, *[block_reason(c) for c in cases]), ev, LINKS)
     assert text.title.startswith("BLOCK: 60 failed, 0 passed of 60 run")
     assert len(text.summary.encode()) <= 65_535 and len(text.text.encode()) <= 65_535
-    assert "Full evidence:" in text.text
+    assert "Full evidence:" in text.summary
+
+
+def test_the_gate_check_says_coverage_and_where_the_evidence_is_once() -> None:
+    # GitHub shows a check run's summary and text one after the other, on one page.
+    bad = failing_case("refund-wrong-account")
+    ev = evidence(bad, passing_case("greeting"))
+    text = markdown.gate_check(verdict("BLOCK", ev, block_reason(bad)), ev, LINKS)
+    page = text.summary + "\n" + text.text
+    assert page.count("**Coverage:**") == 1 and page.count("Full evidence:") == 1
+    assert "**Coverage:**" in text.text and "Full evidence:" in text.summary
+    assert "<summary>❌ <b>refund-wrong-account</b>" in text.text
 
 
 def test_step_summary_under_one_mebibyte() -> None:

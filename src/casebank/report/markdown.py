@@ -348,18 +348,19 @@ def comment(verdict: Verdict, evidence: Evidence, *, check_name: str, links: Lin
 
 
 def gate_check(verdict: Verdict, evidence: Evidence, links: Links) -> CheckText:
-    """The ``<name> / gate`` check run: verdict and counts in title and summary; the gate
-    diff, bank changes, the cases that did not pass and coverage in the text."""
+    """The ``<name> / gate`` check run: verdict, counts, why and where the evidence is in
+    title and summary; the gate diff, bank changes, the cases that did not pass and coverage
+    in the text (GitHub shows the two on one page, so nothing is said twice)."""
     links = _knowing_deletions(links, verdict)
     counts = Counts.of(evidence.cases)
     title = f"{verdict.decision}: {counts.line()}"
     summary = "\n\n".join([
         f"**{VERDICT_ICON[verdict.decision]} {verdict.decision}** — {counts.line()}",
-        why(verdict, links), coverage(verdict), evidence_pointer(links, evidence)])
+        why(verdict, links), evidence_pointer(links, evidence)])
     summary = cap(summary, CHECK_TEXT_LIMIT)
     top = "\n\n".join(p for p in (gate_diff(verdict, links), bank_changes(verdict, links)) if p)
     top = cap(top, CHECK_TEXT_LIMIT // 2)
-    bottom = coverage(verdict) + "\n\n" + evidence_pointer(links, evidence)
+    bottom = coverage(verdict)
     budget = CHECK_TEXT_LIMIT - size(top) - size(bottom) - 8
     text = "\n\n".join(p for p in (top, cases_section(evidence.cases, links, budget), bottom) if p)
     return CheckText(title=_short(title, 200), summary=summary, text=cap(text, CHECK_TEXT_LIMIT))
