@@ -197,3 +197,10 @@ def test_a_long_match_is_quoted_shortly():
     assert leak.message.startswith("the output matches `A+` at character 17: \"Your statement: AAAA")
     assert leak.message.endswith("AAAA end.\" (a match of 200,000 characters); the case forbids "
                                  "it")
+
+
+def test_starts_with_ignores_leading_whitespace_on_both_sides():
+    # The output's leading whitespace is ignored; a prefix written with some (a YAML block
+    # scalar, a stray space) must not make the check impossible to pass.
+    assert check({"starts_with": "  Your refund"}, text_sample(REPLY)).status == PASS
+    assert check({"starts_with": "\nSorry"}, text_sample(REPLY)).status == FAIL

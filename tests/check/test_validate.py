@@ -96,6 +96,11 @@ def test_the_schema_rejects_two_kinds_in_one_item_and_unknown_keys():
     ("contains", "", [("contains", "must not be empty")]),
     ("not_contains", {"any": []}, [("not_contains.any", "needs at least 1 item")]),
     ("equals", {"ignore_case": True}, [("equals", "`text` is required")]),
+    ("starts_with", "", [("starts_with", "every output starts with an empty text, so this check "
+                                         "could never fail; give the text it must start with")]),
+    ("starts_with", {"text": " ", "ignore_case": True},
+     [("starts_with.text", "every output starts with an empty text, so this check could never "
+                           "fail; give the text it must start with")]),
     ("max_length", {"max": 10, "unit": "pages"},
      [("max_length.unit", 'must be one of characters, words, lines, not "pages"')]),
     ("json", False, [("json", "must be true, not false")]),

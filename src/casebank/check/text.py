@@ -153,7 +153,7 @@ def check_starts_with(args: Any, subject: Subject) -> Outcome:
     if isinstance(output, Outcome):
         return output
     expected, ignore_case = _text_arg(args)
-    got = output.lstrip()
+    expected, got = expected.lstrip(), output.lstrip()
     head = got[: len(expected)]
     ok = head.lower() == expected.lower() if ignore_case else head == expected
     if ok:
@@ -161,6 +161,15 @@ def check_starts_with(args: Any, subject: Subject) -> Outcome:
     return failed(f"the output starts with {show(got[: len(expected) + 20])}; the case requires "
                   f"it to start with {show(expected)}", expected=expected,
                   output=shorten(output, 500))
+
+
+def validate_prefix(args: Any, env: Env) -> list[ArgProblem]:
+    prefix = args if isinstance(args, str) else args.get("text") if isinstance(args, dict) else None
+    if isinstance(prefix, str) and not prefix.strip():
+        return [ArgProblem(() if isinstance(args, str) else ("text",),
+                           "every output starts with an empty text, so this check could never "
+                           "fail; give the text it must start with")]
+    return []
 
 
 UNITS = {"characters": "character", "words": "word", "lines": "line"}
@@ -199,6 +208,7 @@ NOT_CONTAINS = CheckKind("not_contains", "the output does not contain a text",
                          check_not_contains, validate_texts)
 EQUALS = CheckKind("equals", "the output is exactly a text (outer whitespace ignored)",
                    check_equals)
-STARTS_WITH = CheckKind("starts_with", "the output starts with a text", check_starts_with)
+STARTS_WITH = CheckKind("starts_with", "the output starts with a text", check_starts_with,
+                        validate_prefix)
 MAX_LENGTH = CheckKind("max_length", "the output is at most so many characters, words or lines",
                        check_max_length)
