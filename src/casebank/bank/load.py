@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -391,6 +392,18 @@ def _kind_of(value: Any) -> str:
 def load_bank(config: Config, paths: Sequence[str] | None = None) -> Bank:
     """Load the bank of ``config`` (or only the case files/folders in ``paths``, relative
     to the current directory), with every problem found, including duplicate ids."""
+    # Loading builds many long-lived containers and no reference cycles; the cyclic GC
+    # would rescan the growing heap again and again (a third of the time for a big bank).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_bank(config, paths)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_bank(config: Config, paths: Sequence[str] | None) -> Bank:
     bank = Bank()
     root = config.root.resolve()
     namer = _display_namer(root)
