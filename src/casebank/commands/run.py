@@ -35,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit", metavar="PATH", help="also write JUnit XML here")
     parser.add_argument("--record-outputs", metavar="FILE.jsonl",
                         help="write every sample's output and trajectory as replay recordings")
+    parser.add_argument("--record", action="store_true",
+                        help="store the evidence as the baseline of the current commit (a git note "
+                             "under refs/notes/casebank) for later gate diffs; needs a full, "
+                             "complete run on a clean work tree (use it on the default branch)")
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--progress", dest="progress", action="store_true", default=None,
                        help="show a progress bar (default: on a terminal, unless CI=true)")
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         if not cases:
             raise UserError(f"--select {describe(args.select)} matches none of the "
                             f"{len(bank.cases)} cases in the bank")
+    if args.record:
+        _check_recordable(config.root, suite, shard)
     out = Path(args.out) if args.out else Path(config.root) / DEFAULT_OUT
     evidence = execute(config, cases, target=args.target, suite=suite, bank_size=len(bank.cases),
                        evidence_path=out, concurrency=args.concurrency,
@@ -81,7 +87,35 @@ def run(args: argparse.Namespace) -> int:
     if args.record_outputs:
         print(f"recordings: {args.record_outputs}")
     code = exit_code(evidence)
+    if args.record:
+        _record(config.root, evidence, out, code)
     if code == ExitCode.INFRA:
         print("casebank: the run is incomplete (target errors or interrupted): exit 4",
               file=sys.stderr)
     return int(code)
+
+
+def _check_recordable(root: Path, suite: str, shard: tuple[int, int] | None) -> None:
+    """Refuse --record before running when the result could not be a baseline."""
+    from casebank import git
+
+    if suite != "full" or shard is not None:
+        raise UserError("--record needs the whole bank in one run: drop --select and --shard")
+    if git.head_commit(root) is None:
+        raise UserError(f"--record needs a git repository with a commit; {root} has none")
+    if git.is_dirty(root):
+        raise UserError("--record needs a clean work tree: the baseline must describe the "
+                        "commit, so commit or stash your changes first")
+
+
+def _record(root: Path, evidence, out: Path, code: ExitCode) -> None:
+    from casebank.gate.baseline import NOTES_REF, record_baseline
+
+    if code == ExitCode.INFRA or not evidence.complete or evidence.commit is None:
+        # errored samples say nothing about the commit: comparing with them would hide
+        # regressions as "still failing" or invent fixes
+        print("casebank: not recorded as a baseline: the run is incomplete", file=sys.stderr)
+        return
+    record_baseline(root, evidence.commit, out)
+    print(f"baseline: recorded for {evidence.commit[:12]} under {NOTES_REF} "
+          f"(share it: git push origin {NOTES_REF})")
