@@ -17,7 +17,8 @@ What it measures, each against a reference measured in the same run:
   gate on the merged evidence against the gate on the single run (byte for byte).
 
 Cases are mixed: plain text cases (one model turn a sample) and agent cases whose model calls
-a scripted tool and then answers (two turns a sample), 1 to 3 samples each.
+a scripted tool and then answers (two turns a sample), 1 to 3 samples each; about 1 case in 100
+fails, so the verdicts compared are BLOCK with their failures listed.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ def case_text(number: int, rnd: random.Random) -> tuple[str, int]:
             f"source:\n  kind: incident\n  ref: INC-{number}\ntags: [bench, team-{number % 7}]\n")
     rule = f"samples: {samples}\npass: all\n" if samples > 1 else ""
     if not agent:
+        # about 1 case in 100 expects what the model does not say: the verdict has failures
+        wanted = f"Answer {number}:" if number % 97 == 5 else f"Question {number}:"
         return (head + f"input:\n{system}  messages:\n    - user: \"Question {number}: where is my "
-                f"parcel?\"\n{rule}expect:\n  - contains: \"Question {number}:\"\n"), samples
+                f"parcel?\"\n{rule}expect:\n  - contains: \"{wanted}\"\n"), samples
     return (head + f"input:\n{system}  messages:\n    - user: \"AGENT {number}: refund order "
             "A-1 please\"\n  tools:\n    - name: lookup_order\n      description: Look up an "
             "order.\n      parameters:\n        type: object\n        properties:\n          "
