@@ -66,6 +66,7 @@ def test_pull_request_adding_a_failing_incident_case(tmp_path, monkeypatch, fake
     assert "## ⛔ casebank: BLOCK" in body
     assert "refund-wrong-account" in body and "Bank changes in this pull request" in body
     assert "I issued the refund to acct_biz_12." in body  # the output excerpt
+    assert "): the output contains `acct_biz_12` at character 24:" in body  # quoted as code
     assert "@octocat" not in body and "<b>done</b>" not in body.split("```")[0]
     assert "\n::set-output" not in body
     assert result.outputs == {"verdict": "BLOCK", "passed": "0", "failed": "1", "errored": "0",

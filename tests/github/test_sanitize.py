@@ -80,3 +80,42 @@ def test_lone_surrogates_cannot_break_the_report() -> None:
     body = markdown.comment(verdict("BLOCK", ev, block_reason(bad)), ev, check_name="casebank",
                             links=markdown.Links())
     assert "refund to" in body and body.encode("utf-8")
+
+
+def _outside_code(text: str) -> str:
+    """``text`` without its inline code spans, read as GitHub reads them: a backslash escapes
+    the next character; a run of n backticks opens a span the next run of exactly n closes."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\":
+            out.append(text[i:i + 2])
+            i += 2
+        elif text[i] == "`":
+            run = len(re.match(r"`+", text[i:]).group(0))
+            close = re.compile(rf"(?<!`)`{{{run}}}(?!`)").search(text, i + run)
+            if close is None:
+                out.append(text[i:i + run])
+            i = close.end() if close else i + run
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def test_quoted_parts_of_a_check_message_are_shown_as_code() -> None:
+    text = sanitize.message("`issue_refund` was called with `account_id` = `acct_biz_12` "
+                            "(step 2); the case requires `acct_personal_77`")
+    assert text == ("`issue_refund` was called with `account_id` = `acct_biz_12` (step 2); the "
+                    "case requires `acct_personal_77`")
+
+
+def test_a_message_quoting_hostile_output_stays_inert() -> None:
+    hostile = ("the output contains `</details><img src=x onerror=alert(1)>` and "
+               "`@octocat` then <b>bold</b> @admin [x](http://evil) `a``b` ```` ``` ` tail")
+    text = sanitize.message(hostile, 600)
+    prose = _outside_code(text)
+    assert "<" not in prose and "](" not in prose.replace("\\]", "")
+    assert "@admin" not in text and "@octocat" not in text
+    assert "`" not in prose.replace("\\`", "")  # every backtick left is escaped or a fence
+    assert "\n" not in text
+    assert "&lt;b&gt;bold" in prose

@@ -140,11 +140,11 @@ def why(verdict: Verdict, links: Links) -> str:
     lines = []
     for reason in reasons[:MAX_REASONS]:
         text = f"- {VERDICT_ICON.get(reason.decision, '•')} **{sanitize.inline(reason.rule, 200)}**: "
-        text += sanitize.inline(reason.message, 600)
+        text += sanitize.message(reason.message, 600)
         if reason.path:
             text += f" ({location(reason.path, reason.line, links)})"
         if reason.how_to_resolve:
-            text += f". To resolve: {sanitize.inline(reason.how_to_resolve, 400)}"
+            text += f". To resolve: {sanitize.message(reason.how_to_resolve, 400)}"
         lines.append(text)
     if len(reasons) > MAX_REASONS:
         lines.append(f"- … and {len(reasons) - MAX_REASONS} more reasons (see the check run)")
@@ -203,7 +203,7 @@ def bank_changes(verdict: Verdict, links: Links) -> str:
         effect = "⚠️ loosens the gate" if change.loosens else sanitize.inline(change.effect, 20)
         lines.append(f"- **Policy** {sanitize.code(change.field)} "
                      f"({location(change.path, change.line, links)}): "
-                     f"{sanitize.inline(change.message, 300)} ({effect})")
+                     f"{sanitize.message(change.message, 300)} ({effect})")
     return "\n".join(lines)
 
 
@@ -252,14 +252,14 @@ def case_block(case: CaseResult, links: Links, excerpt: int = EXCERPT_LIMIT) -> 
              f"{sanitize.inline(case.source_kind, 40)}"
              + (f" {sanitize.code(case.source_ref, 60)}" if case.source_ref else ""), ""]
     if outcome == NOT_RUN:
-        lines.append(f"Not run: {sanitize.inline(case.not_run_reason, 500)}")
+        lines.append(f"Not run: {sanitize.message(case.not_run_reason, 500)}")
     seen: set[int] = set()
     first_bad = None
     for number, sample in enumerate(case.samples, start=1):
         if sample.outcome != PASS and first_bad is None:
             first_bad = (number, sample)
         if sample.sample.error:
-            lines.append(f"- ⚠️ sample {number}: {sanitize.inline(sample.sample.error, 400)}")
+            lines.append(f"- ⚠️ sample {number}: {sanitize.message(sample.sample.error, 400)}")
         for check in sample.checks:
             if check.status == PASS or check.index in seen:
                 continue
@@ -267,7 +267,7 @@ def case_block(case: CaseResult, links: Links, excerpt: int = EXCERPT_LIMIT) -> 
             label = sanitize.inline(check.name or check.kind, 80)
             lines.append(f"- {OUTCOME_ICON.get(check.status, '•')} `expect[{check.index}]` "
                          f"{label} ({location(case.path, check.line, links)}): "
-                         f"{sanitize.inline(check.message, 600)}")
+                         f"{sanitize.message(check.message, 600)}")
     if first_bad is not None and excerpt > 0:
         number, sample = first_bad
         calls = sample.sample.tool_calls
@@ -426,7 +426,7 @@ def _delta(delta: CaseDelta, links: Links) -> str:
         text += f", {location(delta.path, delta.line, links)}"
     text += ")"
     if delta.message:
-        text += f": {sanitize.inline(delta.message, 200)}"
+        text += f": {sanitize.message(delta.message, 200)}"
     return text
 
 

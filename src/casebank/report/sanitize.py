@@ -30,6 +30,7 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # Markdown punctuation that can start emphasis, links, images, tables, strikethrough, code.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~!#])")
 _BACKTICKS = re.compile(r"`+")
+_QUOTED = re.compile(r"`([^`]+)`")  # how check messages quote values (describe.show)
 
 
 def clean(value: object) -> str:
@@ -67,26 +68,41 @@ def truncate(text: str, limit: int, *, max_lines: int | None = None) -> str:
     return text
 
 
+def _one_line(value: object, limit: int) -> str:
+    text = " ".join(clean(value).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _escape(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return neutralize_commands(neutralize_mentions(text))
+
+
 def inline(value: object, limit: int = 300) -> str:
     """Untrusted text for a markdown sentence, list item or table cell: one line, no markup.
 
     Newlines become spaces, HTML is escaped, markdown punctuation is backslash-escaped, so
     the text reads as written and cannot add links, images, headings or table columns.
     """
-    text = " ".join(clean(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MARKDOWN.sub(r"\\\1", text)
-    return neutralize_commands(neutralize_mentions(text))
+    return _escape(_one_line(value, limit))
+
+
+def message(value: object, limit: int = 300) -> str:
+    """A check or gate message for a sentence: ``inline``, except that its `quoted` parts
+    (tool names, arguments, the text found) are shown as inline code, as the checks mean them.
+    """
+    text = _one_line(value, limit)
+    parts, at = [], 0
+    for quoted in _QUOTED.finditer(text):
+        parts += [_escape(text[at:quoted.start()]), code(quoted.group(1), limit)]
+        at = quoted.end()
+    return "".join(parts) + _escape(text[at:])
 
 
 def html(value: object, limit: int = 300) -> str:
     """Untrusted text inside an HTML element (``<summary>``): one line, escaped, no mentions."""
-    text = " ".join(clean(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _one_line(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return neutralize_commands(neutralize_mentions(text))
 
 
