@@ -70,7 +70,7 @@ def test_pull_request_adding_a_failing_incident_case(tmp_path, monkeypatch, fake
     assert "@octocat" not in body and "<b>done</b>" not in body.split("```")[0]
     assert "\n::set-output" not in body
     assert result.outputs == {"verdict": "BLOCK", "passed": "0", "failed": "1", "errored": "0",
-                              "evidence": ".casebank/evidence.json"}
+                              "uncertain": "0", "evidence": ".casebank/evidence.json"}
     assert "## ⛔ casebank: BLOCK" in result.summary
     assert (project.path / ".casebank" / "pull-request.txt").read_text() == "7\n"
 

@@ -181,7 +181,8 @@ def run_action(inputs: Inputs, ctx: Context, *, out: TextIO = sys.stdout) -> int
     counts = markdown.Counts.of(evidence.cases)
     step.write_outputs(ctx.output, {
         "verdict": verdict.decision, "passed": counts.passed, "failed": counts.failed,
-        "errored": counts.errored, "evidence": _shown_path(ctx, report.evidence_path)})
+        "errored": counts.errored, "uncertain": counts.uncertain,
+        "evidence": _shown_path(ctx, report.evidence_path)})
     _say(out, f"{verdict.decision}: {counts.line()} (exit {report.exit_code}, fail-on: "
               f"{inputs.fail_on})")
     if api is not None:
@@ -297,7 +298,8 @@ def _run_shard(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Pa
         "The merge job applies the gate and reports the verdict.\n"))
     step.write_outputs(ctx.output, {
         "verdict": "", "passed": counts.passed, "failed": counts.failed,
-        "errored": counts.errored, "evidence": _shown_path(ctx, evidence_path)})
+        "errored": counts.errored, "uncertain": counts.uncertain,
+        "evidence": _shown_path(ctx, evidence_path)})
     _say(out, f"shard {index}/{count}: {counts.line()}; evidence in {evidence_path}")
     # Failures are the merge job's to judge; a shard that could not run its cases says so.
     return int(ExitCode.INFRA if exit_code(evidence) == ExitCode.INFRA else ExitCode.OK)
