@@ -163,3 +163,14 @@ def test_named_judge_targets(judge_server: ModelServer):
 ])
 def test_parse_verdict(raw, parsed):
     assert parse_verdict(raw) == parsed
+
+
+def test_a_long_rationale_is_shortened_in_the_message_and_kept_whole_in_the_evidence(
+        judge_server):
+    rationale = "It apologises. " * 400
+    answer(judge_server, "fail", 0.9, rationale)
+    result = grade({"judge": RUBRIC}, judge_server.url)
+    assert result.status == FAIL
+    assert result.message.startswith("the judge says fail (confidence 0.90): It apologises.")
+    assert len(result.message) < 600 and result.message.endswith("…")
+    assert result.evidence["rationale"] == rationale.strip()

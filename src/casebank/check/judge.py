@@ -24,6 +24,7 @@ JUDGE_PROMPT_VERSION = "1"
 
 MAX_SYSTEM_CHARS = 8000
 MAX_RESULT_CHARS = 600
+MAX_RATIONALE_SHOWN = 500  # characters of the judge's rationale in the result's message
 
 JUDGE_INSTRUCTIONS = """\
 You grade one answer of an AI assistant against a rubric written by the team that owns the \
@@ -126,6 +127,7 @@ async def check_judge(args: Any, subject: Subject) -> Outcome:
                        f"\"{shorten(str(raw).strip(), 200)}\"", **evidence)
     verdict, confidence, rationale = parsed
     evidence.update(verdict=verdict, confidence=confidence, rationale=rationale)
+    rationale = shorten(rationale, MAX_RATIONALE_SHOWN)  # the evidence keeps it whole
     if confidence < threshold:
         return Outcome(UNCERTAIN, f"the judge leaned {verdict} with confidence {confidence:.2f}, "
                        f"below the threshold {threshold:.2f}; a person must decide: {rationale}",
