@@ -273,18 +273,24 @@ def main() -> int:
             f"peak RSS {cached.peak_rss_mb:.0f} MB)", f"first run: {full_requests}")
 
         print(f"{args.shards} shards, one after the other (as separate CI jobs)", flush=True)
-        walls, shares = [], []
+        walls, shares, turns = [], [], []
         for index in range(1, args.shards + 1):
             part = casebank(*run, "--no-cache", "--shard", f"{index}/{args.shards}", "--out",
                             str(work / f"shard-{index}.json"), cwd=big.folder)
             walls.append(part.wall_s)
-            shares.append(len(json.loads((work / f"shard-{index}.json").read_text())["cases"]))
+            cases = json.loads((work / f"shard-{index}.json").read_text())["cases"]
+            shares.append(len(cases))
+            turns.append(sum(sample["steps"] for case in cases for sample in case["samples"]))
         fair = n / args.shards
         row(f"{args.shards}-shard wall (slowest shard)", f"{max(walls):.1f} s (shards: "
             + ", ".join(f"{w:.1f}" for w in walls) + " s)",
             f"single run {full.wall_s:.1f} s; x{max(walls) / full.wall_s:.2f}")
         row("cases a shard", ", ".join(map(str, shares)),
             f"N/{args.shards} = {fair:.0f}; worst {max(abs(s / fair - 1) for s in shares):.1%} off")
+        fair_turns = sum(turns) / args.shards
+        row("model turns a shard", ", ".join(map(str, turns)),
+            f"fair share {fair_turns:.0f}; worst {max(abs(t / fair_turns - 1) for t in turns):.1%}"
+            f" off; each shard also loads the whole bank (validation: {v_big.wall_s:.1f} s)")
 
         merged = casebank("merge", *(str(work / f"shard-{i}.json")
                                      for i in range(1, args.shards + 1)),
