@@ -1,8 +1,11 @@
-"""casebank new: an incident becomes a case file that validate accepts once filled in."""
+"""casebank new: an incident becomes a valid case file whose placeholders warn when validated
+and fail when run, until its author writes the lesson."""
 
 from __future__ import annotations
 
 import datetime
+import json
+import sys
 
 from casebank.bank.new import free_id, slugify
 from tests.bank.conftest import Project
@@ -12,7 +15,22 @@ FLAGS = ["new", "--source", "incident", "--ref", "INC-2291", "--title",
          "@payments", "--tags", "refunds,agent"]
 
 
-def test_new_then_fill_in_then_validate(project: Project) -> None:
+ECHO_AGENT = """\
+import json, sys
+request = json.load(sys.stdin)
+said = request["input"]["messages"][-1]["content"]
+json.dump({"output": "I hear you: " + said}, sys.stdout)
+"""
+
+
+def _line(text: str, words: str) -> int:
+    (number,) = [n for n, line in enumerate(text.splitlines(), 1)
+                 if words in line and not line.lstrip().startswith("#")]
+    return number
+
+
+def test_new_writes_a_valid_case_whose_placeholders_warn_and_fail_until_written(
+        project: Project) -> None:
     code, out, err = project.cli(*FLAGS)
     assert code == 0, err
     assert out == "cases/refund-sent-to-the-wrong-account.yaml\n"
@@ -20,26 +38,73 @@ def test_new_then_fill_in_then_validate(project: Project) -> None:
     text = path.read_text()
     assert "ref: \"INC-2291\"" in text and "owner: \"@payments\"" in text
     assert f"date: {datetime.date.today().isoformat()}" in text
-    lines = text.splitlines()
-    messages = lines.index("  messages: []") + 1
-    expect = lines.index("expect: []") + 1
-    assert f"input.messages (line {messages}) and expect (line {expect})" in err
+    described = _line(text, "description: \"TODO(casebank new)")
+    said = _line(text, "- user: \"TODO(casebank new): the user's message from INC-2291\"")
+    expected = _line(text, "- contains: \"TODO(casebank new): what the model must say\"")
+    assert (f"replace the TODO(casebank new) placeholders (lines {described}, {said}, "
+            f"{expected})") in err
 
-    # Fresh from `new`, the case states no lesson yet: validate says exactly what to fill.
+    # Fresh from `new` the case is valid (it can be committed), and validate says where
+    # the lesson still has to be written.
+    shown = "cases/refund-sent-to-the-wrong-account.yaml"
     code, out, _ = project.cli("validate")
-    assert code == 2
-    assert out.splitlines()[:2] == [
-        f"cases/refund-sent-to-the-wrong-account.yaml:{messages}:3: input.messages: must not "
-        "be empty (The conversation so far, oldest first, ending with a user message: "
-        "`- user: text` / `- assistant: text`.)",
-        f"cases/refund-sent-to-the-wrong-account.yaml:{expect}:1: expect: must not be empty "
-        "(What every sample must satisfy: a list of checks, each a mapping with exactly one "
-        "check kind (e.g. `- contains: refund`) and an optional `name:`.)"]
+    assert code == 0, out
+    assert out.splitlines() == [
+        f"{shown}:{described}:1: warning: description: still the placeholder written by "
+        "`casebank new` (say what happened and why this case exists; reviewers read it)",
+        f"{shown}:{said}:7: warning: input.messages[0].user: still the placeholder written by "
+        "`casebank new` (paste the conversation that went wrong; until then the case fails "
+        "when run)",
+        f"{shown}:{expected}:5: warning: expect[0].contains: still the placeholder written "
+        "by `casebank new` (state what must (not) happen (docs/checks.md); until then the "
+        "case fails when run)",
+        "casebank: 1 case valid, no problems, 3 warnings"]
+    code, out, _ = project.cli("validate", "--format", "github")
+    assert code == 0
+    assert out.startswith(f"::warning file={shown},line={described},col=1,")
+    code, out, _ = project.cli("validate", "--format", "json")
+    report = json.loads(out)
+    assert (code, report["ok"], report["problems"]) == (0, True, [])
+    assert [w["line"] for w in report["warnings"]] == [described, said, expected]
 
-    path.write_text(text.replace("  messages: []", '  messages:\n    - user: "Refund A-1"')
-                    .replace("expect: []", "expect:\n  - not_contains: acct_biz_12"))
+    # Run as it is, even against an agent that answers anything, the case fails.
+    project.write("agent.py", ECHO_AGENT)
+    project.config(f"bank: cases\ntargets:\n  echo: {{kind: command, command: "
+                   f"[{json.dumps(sys.executable)}, agent.py]}}\ndefault_target: echo\n")
+    code, out, err = project.cli("run", "--plain")
+    assert code == 1, out + err
+    assert "FAIL      critical refund-sent-to-the-wrong-account (0/3 samples passed)" in err
+    assert (f"{shown}:{expected}: sample 0: contains: the output does not contain "
+            "`TODO(casebank new): what the model must say`") in out
+
+    # Written, the case validates without a warning and passes on an agent that does it.
+    path.write_text(text.replace("TODO(casebank new): what happened in INC-2291 and why this "
+                                 "case exists", "The agent refunded the business account.")
+                    .replace("TODO(casebank new): the user's message from INC-2291",
+                             "Refund order A-1042 please")
+                    .replace('- contains: "TODO(casebank new): what the model must say"',
+                             "- contains: A-1042"))
     code, out, _ = project.cli("validate")
     assert (code, out) == (0, "casebank: 1 case valid, no problems\n")
+    code, out, err = project.cli("run", "--plain")
+    assert code == 0, out + err
+
+
+def test_a_half_written_case_cannot_pass_on_a_placeholder(project: Project) -> None:
+    """Once the failing placeholder expectation is replaced, a placeholder left in the
+    conversation is an error: the case would pass while testing a message nobody wrote."""
+    assert project.cli(*FLAGS)[0] == 0
+    path = project.root / "cases" / "refund-sent-to-the-wrong-account.yaml"
+    text = path.read_text()
+    said = _line(text, "- user: \"TODO(casebank new)")
+    path.write_text(text.replace('- contains: "TODO(casebank new): what the model must say"',
+                                 "- not_contains: acct_biz_12"))
+    code, out, _ = project.cli("validate")
+    assert code == 2
+    assert out.splitlines()[0] == (
+        f"cases/refund-sent-to-the-wrong-account.yaml:{said}:7: input.messages[0].user: still "
+        "the placeholder written by `casebank new`, but the placeholder expectation that made "
+        "this case fail is gone (write the real text: a case must not pass on a placeholder)")
 
 
 def test_new_picks_a_free_id_and_never_overwrites(project: Project) -> None:

@@ -27,6 +27,7 @@ from casebank.bank.case import (Case, CaseInput, CheckSpec, FieldPath, Message, 
 from casebank.bank.config import Config
 from casebank.bank.files import ReadFile, UnsafeReference, normalize_reference, project_reader
 from casebank.bank.limits import Limits
+from casebank.bank.new import PLACEHOLDER, placeholders, unwritten_input
 from casebank.bank.safeyaml import parse_yaml
 from casebank.bank.schema import CASE, did_you_mean, locate, schema_problems
 from casebank.errors import Problem
@@ -37,11 +38,16 @@ FILE_KEYS = ("file", "schema_file")  # check arguments that name a project file
 
 @dataclass
 class Bank:
-    """The cases of a project, the problems found loading them, and the files read."""
+    """The cases of a project, the problems found loading them, and the files read.
+
+    ``warnings`` do not make the bank invalid: they point at what a person should still
+    look at, such as the placeholders of a case just written by ``casebank new``.
+    """
 
     cases: list[Case] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -95,6 +101,8 @@ class _CaseReader:
         tools = self.tools(raw.get("input"))
         specs = self.expectations(raw.get("expect"), tools, validate, schema_ok=not schema)
         self.rules(raw)
+        if PLACEHOLDER.encode() in data:  # left by `casebank new`
+            self.problems += unwritten_input(self.path, raw, self.positions)
         if self.problems:
             return sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0))
         return self.build(raw, data, system, specs)
@@ -427,6 +435,8 @@ def _load_bank(config: Config, paths: Sequence[str] | None) -> Bank:
             continue
         by_id[case.id] = case
         bank.problems += _judge_problems(case, config)
+        if PLACEHOLDER.encode() in data:  # cheap: a written case skips the walk
+            bank.warnings += placeholders(case)
         bank.cases.append(case)
     return bank
 

@@ -12,13 +12,14 @@ from casebank.bank.case import SEVERITIES, SOURCE_KINDS
 from casebank.bank.config import load_config
 from casebank.bank.files import project_reader
 from casebank.bank.load import CASE_SUFFIXES, load_bank, parse_case
-from casebank.bank.new import ID_PATTERN, TO_FILL, NewCase, free_id, render, slugify
+from casebank.bank.new import PLACEHOLDER, ID_PATTERN, NewCase, free_id, render, slugify
 from casebank.commands.validate import add_config_argument, config_path
 from casebank.errors import ExitCode, Problem, UserError
 
 NAME = "new"
-HELP = ("Write a new case file into the bank (provenance from the flags, a free id), ready "
-        "for you to fill in its conversation and expectations.")
+HELP = ("Write a new, valid case file into the bank (provenance from the flags, a free id) "
+        "whose conversation and expectation are TODO placeholders for you to replace; until "
+        "you do, the case fails when run.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,21 +74,19 @@ def run(args: argparse.Namespace) -> int:
     except FileExistsError:
         raise UserError(f"{shown} already exists; casebank new never overwrites a case") from None
     print(shown)
-    lines = [n for n, line in enumerate(text.splitlines(), 1)
-             if line.startswith(("  messages: []", "expect: []"))]
-    print(f"next: fill in input.messages (line {lines[0]}) and expect (line {lines[1]}), "
-          f"then run: casebank validate {shown}", file=sys.stderr)
+    lines = [str(n) for n, line in enumerate(text.splitlines(), 1)
+             if PLACEHOLDER in line and not line.startswith("#")]
+    print(f"next: replace the {PLACEHOLDER} placeholders (lines {', '.join(lines)}) with the "
+          f"real lesson, then run: casebank validate {shown}", file=sys.stderr)
     return int(ExitCode.OK)
 
 
 def _flag_problems(shown: str, text: str, root: Path, config: object) -> list[Problem]:
-    """What is wrong with the case besides the lists its author still has to fill in."""
+    """What makes the new case invalid (a bad --date, a tag with spaces...)."""
     limits = config.limits  # type: ignore[attr-defined]
     result = parse_case(shown, text.encode("utf-8"), root=root,
                         read_file=project_reader(root, limits), limits=limits)
-    if not isinstance(result, list):
-        return []
-    return [p for p in result if p.field not in TO_FILL]
+    return result if isinstance(result, list) else []
 
 
 def _shown(path: Path) -> str:

@@ -65,35 +65,53 @@ def run(args: argparse.Namespace) -> int:
 
 
 def emit(problems: list[Problem], bank: Bank | None, fmt: str, out: object) -> None:
-    """Print the problems in ``fmt`` (text | json | github), then a one-line summary."""
+    """Print the problems, then the bank's warnings, in ``fmt`` (text | json | github), then
+    a one-line summary. Warnings never change the exit code."""
     write = out.write  # type: ignore[attr-defined]
-    summary = _summary(problems, bank)
+    warnings = bank.warnings if bank else []
+    summary = _summary(problems, warnings, bank)
     if fmt == "json":
         write(json.dumps({
             "ok": not problems,
             "cases": len(bank.cases) if bank else 0,
             "files": bank.files if bank else [],
             "problems": [_as_json(p) for p in problems],
+            "warnings": [_as_json(w) for w in warnings],
         }, indent=2) + "\n")
         return
     for problem in problems:
         write((github_annotation(problem) if fmt == "github" else problem.render()) + "\n")
+    for warning in warnings:
+        write((github_annotation(warning, "warning") if fmt == "github"
+               else render_warning(warning)) + "\n")
     if fmt == "github":
         print(summary, file=sys.stderr)
     else:
         write(summary + "\n")
 
 
-def _summary(problems: list[Problem], bank: Bank | None) -> str:
+def render_warning(warning: Problem) -> str:
+    """``file:line:col: warning: field: message (hint)``, the way compilers print them."""
+    location = warning.location()
+    return f"{location}: warning: {warning.render()[len(location) + 2:]}"
+
+
+def _summary(problems: list[Problem], warnings: list[Problem], bank: Bank | None) -> str:
     if bank is None:
         return f"casebank: {len(problems)} problem{'s' if len(problems) != 1 else ''} " \
                f"in {CONFIG_NAME}; the cases were not checked"
     cases = f"{len(bank.cases)} case{'s' if len(bank.cases) != 1 else ''}"
+    warned = f", {_count(warnings, 'warning')}" if warnings else ""
     if not problems:
-        return f"casebank: {cases} valid, no problems"
+        return f"casebank: {cases} valid, no problems{warned}"
     files = len({p.path for p in problems})
-    return (f"casebank: {len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} "
-            f"file{'s' if files != 1 else ''} ({len(bank.files)} checked, {cases} valid)")
+    return (f"casebank: {_count(problems, 'problem')} in {_count(files, 'file')} "
+            f"({len(bank.files)} checked, {cases} valid){warned}")
+
+
+def _count(items: object, word: str) -> str:
+    n = items if isinstance(items, int) else len(items)  # type: ignore[arg-type]
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def _as_json(problem: Problem) -> dict[str, object]:
@@ -109,8 +127,9 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_annotation(problem: Problem) -> str:
-    """``::error file=…,line=…,col=…::message``: GitHub shows it on that line of the PR."""
+def github_annotation(problem: Problem, level: str = "error") -> str:
+    """``::error file=…,line=…,col=…::message`` (or ``::warning``): GitHub shows it on that
+    line of the PR."""
     props = [f"file={_escape_property(problem.path)}"]
     if problem.line is not None:
         props.append(f"line={problem.line}")
@@ -118,4 +137,4 @@ def github_annotation(problem: Problem) -> str:
             props.append(f"col={problem.column}")
     props.append(f"title={_escape_property('casebank: ' + (problem.field or 'invalid file'))}")
     message = problem.message + (f" ({problem.hint})" if problem.hint else "")
-    return f"::error {','.join(props)}::{_escape_data(message)}"
+    return f"::{level} {','.join(props)}::{_escape_data(message)}"
