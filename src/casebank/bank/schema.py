@@ -18,15 +18,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
-try:
-    import jsonschema_rs as _rs
-except ImportError:  # optional: pip install 'casebank[fast]'
-    _rs = None
 
 from casebank.bank.case import FieldPath, Position, render_field
 from casebank.errors import Problem
@@ -112,15 +108,17 @@ def validator(name: str) -> Draft202012Validator:
 
 @functools.cache
 def fast_validator(name: str) -> Any | None:
-    """jsonschema-rs's compiled validator for a first pass, when it is installed and can
-    compile the schemas; None otherwise (the pure-Python validator then does all the work).
-    It only ever says "valid" quickly: every error is explained by the Python validator."""
-    if _rs is None or os.environ.get("CASEBANK_PURE_SCHEMA"):
+    """jsonschema-rs's compiled validator for a first pass; None when it cannot compile the
+    schemas or ``CASEBANK_PURE_SCHEMA`` is set (the pure-Python validator then does all the
+    work). It only ever says "valid" quickly: every error is explained by the Python
+    validator, which also answers where jsonschema-rs cannot (integers beyond 64 bits)."""
+    if os.environ.get("CASEBANK_PURE_SCHEMA"):
         return None
     docs = complete(schemas())
     try:
-        rs_registry = _rs.Registry([(doc.get("$id", BASE_URI + n), doc) for n, doc in docs.items()])
-        return _rs.Draft202012Validator(docs[name], registry=rs_registry)
+        rs_registry = jsonschema_rs.Registry(
+            [(doc.get("$id", BASE_URI + n), doc) for n, doc in docs.items()])
+        return jsonschema_rs.Draft202012Validator(docs[name], registry=rs_registry)
     except Exception:  # noqa: BLE001 - an older or stricter jsonschema-rs: do without it
         return None
 
