@@ -55,8 +55,8 @@ def test_diff_between_two_evidence_files(project: Project):
         "    b-policy (medium, cases/b-policy.yaml:1) fail -> pass",
         "  still failing (known) (0)",
         "  flaky (1):",
-        "    c-tone (high, cases/c-tone.yaml:15) pass -> pass: contains: the output does not "
-        "contain `refund`",
+        "    c-tone (high, cases/c-tone.yaml:15) pass -> pass: 2 of 3 samples passed, its rule "
+        "needs 2; a failing sample: contains: the output does not contain `refund`",
         "  added cases (0)",
     ]
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 import random
 
-from casebank.gate.changes import DELETED, LOOSENED, BankChange, PolicyChange
+from casebank.gate.changes import DELETED, LOOSENED, MODIFIED, BankChange, CaseEdit, PolicyChange
 from casebank.gate.decide import decide
 from casebank.gate.policy import parse_policy
 from casebank.gate.review import Review, output_hashes
 from casebank.gate.serialize import verdict_json
 from casebank.gate.verdict import BLOCK, HOLD, SHIP
-from casebank.report.verdict_text import render_text
+from casebank.report.verdict_text import render_markdown, render_text
 from tests.gate.builders import case, evidence
 
 TODAY = dt.date(2026, 4, 1)
@@ -101,8 +102,8 @@ def test_active_waiver_stands_for_the_review_of_an_on_fail_case():
     assert (verdict.decision, verdict.coverage.held, verdict.coverage.waived) == (SHIP, 0, 1)
     expired = decide(policy(**gate), ev, today=dt.date(2026, 5, 1))
     assert expired.decision == BLOCK
-    assert {r.rule for r in expired.reasons} == {
-        "high: block on any failure (default)", "review required (review: on-fail, and it failed)"}
+    assert [r.rule for r in expired.reasons] == [
+        "high: block on any failure (default); review required (review: on-fail, and it failed)"]
 
 
 def test_expired_waiver_blocks_and_says_when_it_expired():
@@ -208,7 +209,8 @@ def test_new_failure_against_baseline_blocks_regardless_of_rate():
     assert verdict.decision == BLOCK
     (reason,) = reasons(verdict)
     assert reason.case_id == "a"
-    assert reason.message.startswith("a fails now and it was passing in the baseline")
+    assert reason.message.startswith("a failed (it was passing in the baseline: a new failure): "
+                                     "contains (line 12)")
     assert [d.case_id for d in verdict.diff.new_failures] == ["a"]
     assert [d.case_id for d in verdict.diff.still_failing] == ["b"]
     assert (verdict.diff.verdict_before, verdict.diff.verdict_after) == (SHIP, BLOCK)
@@ -278,3 +280,57 @@ def test_same_inputs_give_byte_identical_verdicts_whatever_the_order():
     assert verdict_json(first) == verdict_json(second)
     assert dataclasses.asdict(ev) == dataclasses.asdict(snapshot)  # inputs untouched
     assert first.decision == BLOCK
+
+
+def test_a_case_is_said_once_with_everything_that_applies_to_it_most_severe_first():
+    gate = {"rules": [{"severity": "high", "max_failure_rate": 0.3}]}
+    base = evidence(case("a", "pass"), case("b", "pass"), case("c", "pass"))
+    head = evidence(case("a", "fail", review="on-fail"), case("b", "pass"), case("c", "pass"))
+    loosened = BankChange("a", MODIFIED, "cases/a.yaml", 9, "high", (CaseEdit(
+        "expect[1] (not_contains)", LOOSENED, "check removed: not_contains 'acct_biz_12'"),))
+    verdict = decide(policy(**gate), head, baseline=base, bank_changes=[loosened], today=TODAY)
+
+    assert verdict.decision == BLOCK
+    (reason,) = verdict.reasons
+    assert (reason.decision, reason.case_id, reason.path, reason.line) == (
+        BLOCK, "a", "cases/a.yaml", 12)
+    assert reason.rule == ("severity high: at most 30% failures; review required (review: "
+                           "on-fail, and it failed); bank erosion")
+    assert reason.message == (
+        "a failed (it was passing in the baseline: a new failure) and needs a person's review "
+        "and was loosened by this change (check removed: not_contains 'acct_biz_12'): contains "
+        "(line 12): the output does not contain 'refund' (fail); 1 of 3 severity high cases "
+        "failed (33.3%), more than the 30% allowed")
+    assert reason.how_to_resolve.startswith(
+        "fix the model, prompt or agent so the case passes; or look at the output")
+    assert "casebank review a --approve-change" in reason.how_to_resolve
+    check_words = "the output does not contain 'refund' (fail)"
+    # the reasons say it once (the gate diff below them lists the new failure as well)
+    text = render_text(verdict).split("\nGate diff")[0]
+    markdown = render_markdown(verdict).split("```text")[0]
+    assert text.count(check_words) == 1 and text.count("cases/a.yaml") == 1
+    assert "HOLD " not in text
+    assert markdown.count(check_words) == 1 and markdown.count("cases/a.yaml") == 1
+    assert len(json.loads(verdict_json(verdict))["reasons"]) == 1
+    assert verdict.coverage.held == 1  # the count is unchanged: it still waits for a review
+
+
+def test_flaky_cases_without_a_baseline_say_how_many_samples_passed_not_new():
+    verdict = decide(policy(), evidence(case("b", "pass", "fail", "pass", min_pass=2)),
+                     today=TODAY)
+    text = render_text(verdict)
+    assert ("    b (high, cases/b.yaml:12) pass: 2 of 3 samples passed, its rule needs 2; a "
+            "failing sample: contains: the output does not contain 'refund' (fail)") in text
+    assert "new ->" not in text
+
+
+def test_long_messages_are_cut_in_the_text_and_whole_in_the_json():
+    words = " ".join(f"word{i}" for i in range(200))
+    long = case("a", "fail", severity="critical")
+    long.samples[0].checks[0] = dataclasses.replace(long.samples[0].checks[0], message=words)
+    verdict = decide(policy(), evidence(long), today=TODAY)
+    (line,) = [ln for ln in render_text(verdict).splitlines() if ln.startswith("BLOCK  ")]
+    assert len(line) < 400
+    assert "a failed: contains (line 12): word0 word1" in line
+    assert " … " in line and line.endswith(" word198 word199")
+    assert words in verdict_json(verdict)

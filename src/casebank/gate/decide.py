@@ -19,6 +19,9 @@ How a case counts, in order:
 Then the run itself (changed or selected cases only -> HOLD: a full run is needed;
 incomplete evidence -> BLOCK) and the change under review (bank erosion, a loosened
 policy -> HOLD).
+
+Each case gets one reason, whatever applies to it (a rule, a review, its erosion): the most
+severe decision, every rule, the first failing check's words once.
 """
 
 from __future__ import annotations
@@ -83,13 +86,23 @@ def decide(policy: Policy, evidence: Evidence, *, baseline: Evidence | None = No
     notes = list(notes or [])
 
     before = {c.case_id: c.outcome for c in baseline.cases} if baseline is not None else None
-    reasons += _case_reasons(judged, policy, before)
-    reasons += _rule_reasons(judged, policy, evidence, notes, before)
-    if before is not None:
-        blocked = {r.case_id for r in reasons if r.decision == BLOCK}
-        reasons += _new_failure_reasons(judged, policy, before, blocked)
+    group_reasons, breaches = _rule_breaches(judged, policy, evidence, notes)
+    eroded = {c.case_id: c for c in bank_changes if c.holds and c.change != DELETED}
+    for item in judged:
+        case_id = item.case.case_id
+        findings = _findings(item, policy, before, breaches.get(case_id, []))
+        change = eroded.get(case_id)
+        if change is not None and findings:
+            del eroded[case_id]  # said with the rest of the case
+            findings.append(_Finding(HOLD, "bank erosion", f"was loosened by this change "
+                                     f"({change.summary()})", _approve_how(change),
+                                     shows_check=False))
+        if findings:
+            reasons.append(_case_reason(item, findings))
+    reasons += group_reasons
     reasons += _run_reasons(evidence, judged)
-    reasons += _change_reasons(bank_changes, policy_changes)
+    reasons += _change_reasons([c for c in bank_changes if c.case_id in eroded
+                                or c.change == DELETED], policy_changes)
     notes += _review_notes(judged)
     notes += _approval_notes(bank_changes, policy_changes)
     notes += _waiver_notes(judged, policy, today)
@@ -159,19 +172,40 @@ def _judge(case: CaseResult, policy: Policy, reviews: dict[str, Review],
     return item
 
 
+@dataclass(frozen=True)
+class _Finding:
+    """One thing that applies to a case. All of a case's findings make its one reason."""
+
+    decision: str  # BLOCK or HOLD
+    rule: str
+    says: str  # of the case, after its id: "failed", "needs a person's review"
+    how: str | None
+    extra: str = ""  # said after the check's words: "; waiver expired on 2026-03-31"
+    shows_check: bool = True  # the words of the first failing check belong to it
+
+
 def _failure(case: CaseResult) -> tuple[str, int]:
     """The first thing that went wrong, in the check's words, and its line."""
-    for wanted in (FAIL, ERROR, UNCERTAIN):
-        for sample in case.samples:
-            if wanted == ERROR and sample.sample.error is not None:
-                return (f"sample {sample.sample.index + 1}: {sample.sample.error}", case.line)
-            for check in sample.checks:
-                if check.status == wanted:
-                    label = check.name or check.kind
-                    return (f"{label} (line {check.line}): {check.message}", check.line)
-    if case.samples and all(not s.checks for s in case.samples):
-        return ("no check result recorded", case.line)
-    return ("", case.line)
+    label, words, check_line = gate_diff.first_problem(case)
+    if not label:
+        return "", case.line
+    if check_line is None:
+        return f"{label}: {words}", case.line
+    return f"{label} (line {check_line}): {words}", check_line
+
+
+def _case_reason(item: _Judged, findings: list[_Finding]) -> Reason:
+    """One reason for one case: the most severe decision, every rule that applies to it,
+    and the first failing check's words said once."""
+    findings = sorted(findings, key=lambda f: _RANK[f.decision])  # stable: keeps their order
+    what, line = _failure(item.case)
+    message = f"{item.case.case_id} " + " and ".join(dict.fromkeys(f.says for f in findings))
+    if what and any(f.shows_check for f in findings):
+        message += f": {what}"
+    message += "".join(dict.fromkeys(f.extra for f in findings))
+    how = "; or ".join(dict.fromkeys(f.how for f in findings if f.how))
+    return _reason(findings[0].decision, "; ".join(dict.fromkeys(f.rule for f in findings)),
+                   item, message, how or None, line)
 
 
 def _reason(decision: str, rule: str, item: _Judged, message: str, how: str | None = None,
@@ -198,57 +232,61 @@ def _stale(item: _Judged) -> str:
             f"a new output needs a new review")
 
 
-def _case_reasons(judged: list[_Judged], policy: Policy,
-                  before: dict[str, str] | None) -> list[Reason]:
-    reasons = []
-    for item in judged:
-        case = item.case
-        what, line = _failure(case)
-        if item.outcome == ERROR:
-            decision = BLOCK if policy.on_error == POLICY_BLOCK else HOLD
-            reasons.append(_reason(decision, f"on_error: {policy.on_error}", item,
-                                   f"{case.case_id} errored: {what}",
-                                   "fix the target or the check and re-run; an error is "
-                                   "never a pass", line))
-        if item.counted == UNCERTAIN:
-            decision = BLOCK if policy.on_uncertain == POLICY_BLOCK else HOLD
-            reasons.append(_reason(decision, "review required: uncertain result", item,
-                                   f"{case.case_id} is uncertain: {what}{_stale(item)}",
-                                   _review_how(case.case_id), line))
-        elif item.held:
-            why = ("review: always" if case.review == "always"
-                   else "review: on-fail, and it failed")
-            reasons.append(_reason(HOLD, f"review required ({why})", item,
-                                   f"{case.case_id} needs a person's review"
-                                   f"{': ' + what if item.outcome == FAIL else ''}{_stale(item)}",
-                                   _review_how(case.case_id), line))
-        if not item.failing:
-            continue
-        matching = policy.rules_for(case.severity, case.tags)
-        blocking = [r for r in matching if r.block_on_any_failure is True]
-        tolerated = any(r.may_tolerate(case.severity) for r in matching)
-        if blocking:
-            rule = blocking[0].describe()
-        elif not tolerated:
-            rule = f"{case.severity}: block on any failure (default)"
-        else:
-            continue  # a rate or count rule decides for the whole group
-        reasons.append(_reason(BLOCK, rule, item, _failed_message(item, what, before),
-                               _fail_how(item), line))
-    return reasons
-
-
-def _failed_message(item: _Judged, what: str, before: dict[str, str] | None) -> str:
+def _findings(item: _Judged, policy: Policy, before: dict[str, str] | None,
+              breaches: list[tuple[str, str]]) -> list[_Finding]:
+    """What applies to one case: its error, its uncertainty or review, and the rules its
+    failure breaks (one by one, as part of a group over its limit, or as a new failure)."""
     case = item.case
-    text = f"{case.case_id} failed"
+    found = []
+    if item.outcome == ERROR:
+        found.append(_Finding(BLOCK if policy.on_error == POLICY_BLOCK else HOLD,
+                              f"on_error: {policy.on_error}", "errored",
+                              "fix the target or the check and re-run; an error is never a pass"))
+    if item.counted == UNCERTAIN:
+        found.append(_Finding(BLOCK if policy.on_uncertain == POLICY_BLOCK else HOLD,
+                              "review required: uncertain result", "is uncertain",
+                              _review_how(case.case_id), _stale(item)))
+    elif item.held:
+        why = "review: always" if case.review == "always" else "review: on-fail, and it failed"
+        found.append(_Finding(HOLD, f"review required ({why})", "needs a person's review",
+                              _review_how(case.case_id), _stale(item),
+                              shows_check=item.outcome == FAIL))
+    if not item.failing:
+        return found
+    says, how = _failed(item, before), _fail_how(item)
+    expired = (f"; waiver expired on {item.expired.expires.isoformat()}"
+               if item.expired is not None else "")
+    rule = _blocking_rule(item, policy)
+    if rule is not None:
+        found.append(_Finding(BLOCK, rule, says, how, expired))
+    found += [_Finding(BLOCK, rule, says, how, f"; {over}{expired}") for rule, over in breaches]
+    if (rule is None and not breaches and before is not None and before.get(case.case_id) != FAIL
+            and policy.new_failure in (POLICY_BLOCK, POLICY_HOLD)):
+        found.append(_Finding(BLOCK if policy.new_failure == POLICY_BLOCK else HOLD,
+                              f"new_failure: {policy.new_failure}", says, how, expired))
+    return found
+
+
+def _blocking_rule(item: _Judged, policy: Policy) -> str | None:
+    """The rule that blocks this failure on its own; None when a rule tolerates it (a rate or
+    count rule then decides for its whole group)."""
+    case = item.case
+    matching = policy.rules_for(case.severity, case.tags)
+    blocking = [r for r in matching if r.block_on_any_failure is True]
+    if blocking:
+        return blocking[0].describe()
+    if any(r.may_tolerate(case.severity) for r in matching):
+        return None
+    return f"{case.severity}: block on any failure (default)"
+
+
+def _failed(item: _Judged, before: dict[str, str] | None) -> str:
+    case = item.case
+    text = "failed"
     if before is not None and before.get(case.case_id) != FAIL:
         text += f" ({_then(before.get(case.case_id))}: a new failure)"
     if item.review is not None:
         text += f" (rejected in {item.review.path} by {item.review.reviewer})"
-    if what:
-        text += f": {what}"
-    if item.expired is not None:
-        text += f"; waiver expired on {item.expired.expires.isoformat()}"
     return text
 
 
@@ -259,9 +297,12 @@ def _fail_how(item: _Judged) -> str:
     return how
 
 
-def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
-                  notes: list[str], before: dict[str, str] | None) -> list[Reason]:
+def _rule_breaches(judged: list[_Judged], policy: Policy, evidence: Evidence,
+                   notes: list[str]) -> tuple[list[Reason], dict[str, list[tuple[str, str]]]]:
+    """Rate and count rules, which judge a group: reasons for the groups (too few passed) and,
+    by case, the rate rules its failure breaks with how far (the case's reason says them)."""
     reasons = []
+    breaches: dict[str, list[tuple[str, str]]] = {}
     whole_run = evidence.suite == "full" and evidence.complete
     for rule in policy.rules:
         group = [j for j in judged if j.outcome != NOT_RUN
@@ -270,14 +311,11 @@ def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
         if rule.max_failure_rate is not None and group and failing:
             rate = len(failing) / len(group)
             if rate > rule.max_failure_rate:
+                over = (f"{len(failing)} of {len(group)} {rule.group} cases failed "
+                        f"({percent(rate)}), more than the {percent(rule.max_failure_rate)} "
+                        "allowed")
                 for item in failing:
-                    what, line = _failure(item.case)
-                    reasons.append(_reason(
-                        BLOCK, rule.describe(), item,
-                        f"{_failed_message(item, what, before)}; {len(failing)} of {len(group)} "
-                        f"{rule.group} cases failed ({percent(rate)}), more than the "
-                        f"{percent(rule.max_failure_rate)} allowed",
-                        _fail_how(item), line))
+                    breaches.setdefault(item.case.case_id, []).append((rule.describe(), over))
         if rule.min_pass is not None:
             passed = sum(1 for j in group if j.counted == PASS)
             if not whole_run:
@@ -290,26 +328,7 @@ def _rule_reasons(judged: list[_Judged], policy: Policy, evidence: Evidence,
                             f"rule asks for at least {rule.min_pass}",
                     path=policy.source, line=rule.line,
                     how_to_resolve="fix the failing cases, or add cases to the group"))
-    return reasons
-
-
-def _new_failure_reasons(judged: list[_Judged], policy: Policy, before: dict[str, str],
-                         blocked: set[str | None]) -> list[Reason]:
-    """A counted failure that did not fail in the baseline (cases already blocked by a rule
-    say "a new failure" in their own reason)."""
-    if policy.new_failure not in (POLICY_BLOCK, POLICY_HOLD):
-        return []
-    decision = BLOCK if policy.new_failure == POLICY_BLOCK else HOLD
-    reasons = []
-    for item in judged:
-        case_id = item.case.case_id
-        if not item.failing or before.get(case_id) == FAIL or case_id in blocked:
-            continue
-        what, line = _failure(item.case)
-        reasons.append(_reason(decision, f"new_failure: {policy.new_failure}", item,
-                               f"{case_id} fails now and {_then(before.get(case_id))}: {what}",
-                               _fail_how(item), line))
-    return reasons
+    return reasons, breaches
 
 
 def _then(was: str | None) -> str:
@@ -378,13 +397,10 @@ def _change_reasons(bank_changes: list[BankChange],
     reasons = []
     for change in bank_changes:
         if change.holds:
-            base = " --base <base>" if change.change == DELETED else ""
             reasons.append(Reason(
                 decision=HOLD, rule="bank erosion", message=f"{change.case_id}: {change.summary()}",
                 case_id=change.case_id, path=change.path, line=change.line,
-                how_to_resolve=f"if this is intended, a bank owner approves it: casebank review "
-                               f"{change.case_id} --approve-change --rationale \"...\" "
-                               f"--reviewer @you{base}, committed with the change"))
+                how_to_resolve=_approve_how(change)))
     for change in policy_changes:
         if change.holds:
             reasons.append(Reason(
@@ -394,6 +410,13 @@ def _change_reasons(bank_changes: list[BankChange],
                                "--approve-policy --rationale \"...\" --reviewer @you, committed "
                                "with the change (this run is gated with the base's policy)"))
     return reasons
+
+
+def _approve_how(change: BankChange) -> str:
+    base = " --base <base>" if change.change == DELETED else ""
+    return (f"if this is intended, a bank owner approves it: casebank review {change.case_id} "
+            f"--approve-change --rationale \"...\" --reviewer @you{base}, committed with the "
+            "change")
 
 
 def _approval_notes(bank_changes: list[BankChange],

@@ -72,22 +72,33 @@ def _by_id(cases: list[CaseResult]) -> dict[str, CaseResult]:
 
 
 def _delta(case: CaseResult, before: str | None) -> CaseDelta:
-    message, line = _first_problem(case)
-    return CaseDelta(case_id=case.case_id, path=case.path, line=line, severity=case.severity,
-                     before=before, after=case.outcome, message=message)
+    label, words, check_line = first_problem(case)
+    message = f"{label}: {words}" if label else ""
+    if case.flaky:
+        outcomes = case.sample_outcomes
+        counts = (f"{outcomes.count(PASS)} of {len(outcomes)} samples passed, its rule needs "
+                  f"{case.min_pass}")
+        message = f"{counts}; a failing sample: {message}" if message else counts
+    return CaseDelta(case_id=case.case_id, path=case.path, line=check_line or case.line,
+                     severity=case.severity, before=before, after=case.outcome, message=message)
 
 
-def _first_problem(case: CaseResult) -> tuple[str, int]:
+def first_problem(case: CaseResult) -> tuple[str, str, int | None]:
+    """The first thing that went wrong in ``case``: (what, in its own words, the line of the
+    check), preferring a failed check, then a sample's error, then an uncertain check.
+    ``("", "", None)`` when nothing did; the line is None when no check is to blame."""
     for wanted in (FAIL, ERROR, UNCERTAIN):
         for sample in case.samples:
             if wanted == ERROR and sample.sample.error is not None:
-                return f"sample {sample.sample.index + 1}: {sample.sample.error}", case.line
+                return f"sample {sample.sample.index + 1}", sample.sample.error, None
             for check in sample.checks:
                 if check.status == wanted:
-                    return f"{check.name or check.kind}: {check.message}", check.line
+                    return check.name or check.kind, check.message, check.line
     if case.outcome == NOT_RUN:
-        return f"not run: {case.not_run_reason}", case.line
-    return "", case.line
+        return "not run", case.not_run_reason or "", None
+    if case.samples and all(not s.checks for s in case.samples):
+        return "checks", "no check result recorded", None
+    return "", "", None
 
 
 def _changes_from_evidence(head: Evidence, base: Evidence, now: dict[str, CaseResult],

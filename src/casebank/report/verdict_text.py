@@ -15,6 +15,9 @@ HEADLINES = {
     BLOCK: "BLOCK: a rule of the gate policy is violated",
 }
 _LIST_LIMIT = 50
+# Longer messages are cut (both ends kept) so a verdict can be scanned; the JSON has them whole.
+MESSAGE_LIMIT = 320
+DELTA_LIMIT = 200
 
 
 def _where(path: str | None, line: int | None) -> str:
@@ -23,26 +26,39 @@ def _where(path: str | None, line: int | None) -> str:
     return f"{path}:{line}" if line else path
 
 
-def _one_line(text: str) -> str:
-    """Model output and messages may hold newlines or terminal escapes: keep one clean line."""
+def _one_line(text: str, limit: int | None = None) -> str:
+    """Model output and messages may hold newlines or terminal escapes: keep one clean line
+    (of at most ``limit`` characters, keeping its start and its end)."""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text.replace("\n", " "))
-    return " ".join(cleaned.split())
+    line = " ".join(cleaned.split())
+    if limit is None or len(line) <= limit:
+        return line
+    head, tail = line[:limit * 3 // 4], line[-(limit // 4):]
+    if " " in head[len(head) // 2:]:  # cut between words where there is a space to cut at
+        head = head.rsplit(" ", 1)[0]
+    if " " in tail[:len(tail) // 2]:
+        tail = tail.split(" ", 1)[1]
+    return f"{head} … {tail}"
 
 
 def render_reason(reason: Reason) -> list[str]:
     where = _where(reason.path, reason.line)
-    lines = [f"{reason.decision:<5}  {where + '  ' if where else ''}{_one_line(reason.message)}",
+    message = _one_line(reason.message, MESSAGE_LIMIT)
+    lines = [f"{reason.decision:<5}  {where + '  ' if where else ''}{message}",
              f"       rule: {_one_line(reason.rule)}"]
     if reason.how_to_resolve:
         lines.append(f"       to resolve: {_one_line(reason.how_to_resolve)}")
     return lines
 
 
-def _delta(delta: CaseDelta) -> str:
-    change = f"{delta.before or 'new'} -> {delta.after or 'not run'}"
+def _delta(delta: CaseDelta, has_baseline: bool = True) -> str:
+    """One case of the diff; without a baseline there is no "before" to show."""
+    change = delta.after or "not run"
+    if has_baseline:
+        change = f"{delta.before or 'new'} -> {change}"
     text = f"{delta.case_id} ({delta.severity}, {_where(delta.path, delta.line)}) {change}"
     if delta.message:
-        text += f": {_one_line(delta.message)}"
+        text += f": {_one_line(delta.message, DELTA_LIMIT)}"
     return text
 
 
@@ -56,7 +72,7 @@ def render_diff(diff: GateDiff | None) -> list[str]:
                  "--baseline PATH)."]
         if diff.flaky:
             lines.append(f"  flaky ({len(diff.flaky)}):")
-            lines += [f"    {_delta(d)}" for d in diff.flaky[:_LIST_LIMIT]]
+            lines += [f"    {_delta(d, has_baseline=False)}" for d in diff.flaky[:_LIST_LIMIT]]
         return lines
     lines = [f"Gate diff against the baseline ({_one_line(diff.baseline or '')}):"]
     if diff.verdict_before is not None and diff.verdict_after is not None:
