@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from casebank.errors import ExitCode
+from casebank.run import exit_code
 from tests.fakes.model_server import Rule, call
 from tests.run.conftest import only_case, openai_target
 
@@ -102,17 +104,30 @@ def test_unknown_tools_bad_json_and_schema_violations_are_recorded_errors(projec
     assert calls[1].arguments == "{not json"
 
 
-def test_the_step_limit_ends_the_loop_without_a_final_answer(project, server):
-    server.add_rule(Rule(tool_calls=[call("lookup_order", order_id="A-1042")]))
+def test_the_step_limit_ends_the_loop_without_a_final_answer_and_the_case_fails(project, server):
+    # a model that keeps calling tools, saying a little each time: nothing it said is an answer
+    server.add_rule(Rule(reply="Let me check that.", tool_calls=[call("lookup_order", order_id="A-1042")]))
     project.write_config({"m": openai_target(server)}, "m")
     project.add_case("loops", "go", tools=[LOOKUP], max_steps=3, expect=[{"not_contains": "secret"}])
+    project.add_case("loops-tools", "go on", tools=[LOOKUP, REFUND], max_steps=3,
+                     expect=[{"tool_not_called": "issue_refund"}])
 
-    sample = only_case(project.run()).samples[0].sample
+    evidence = project.run()
 
-    assert sample.final is False
-    assert sample.steps == 3
-    assert server.count == 3
-    assert len(sample.tool_calls) == 3
+    for case_id in ("loops", "loops-tools"):
+        result = only_case(evidence, case_id)
+        sample = result.samples[0]
+        assert sample.sample.final is False and sample.sample.steps == 3
+        assert len(sample.sample.tool_calls) == 3
+        assert result.outcome == "fail"
+        (case_check, no_answer) = sample.checks
+        assert case_check.status == "pass"  # true of the turns it took, but it never finished
+        assert (no_answer.kind, no_answer.status, no_answer.index) == ("final_answer", "fail", 1)
+        assert no_answer.message == (
+            "the agent gave no final answer: it stopped after 3 model turns without one (the case "
+            "allows max_steps 3); a run that never finishes is never a pass")
+    assert server.count == 6
+    assert exit_code(evidence) == ExitCode.FAILURES
 
 
 def test_scripted_user_replies_continue_the_conversation(project, server):

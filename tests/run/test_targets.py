@@ -214,3 +214,22 @@ def test_target_entries_are_checked_against_the_target_schema():
     assert rendered == ["casebank.yaml: targets.m.command: [] is not valid under any of the given schemas",
                         "casebank.yaml: targets.m.timeout_s: 0 is less than or equal to the minimum of 0"]
     assert validate_target("r", {"kind": "replay", "file": "x.jsonl"}) == []
+
+
+def test_an_agent_that_reports_no_final_answer_fails_whatever_its_checks_say(project):
+    async def unfinished(request: web.Request) -> web.Response:
+        return web.json_response({"output": "still looking it up", "final": False, "steps": 6})
+
+    app = web.Application()
+    app.router.add_post("/agent", unfinished)
+    with serve(app) as url:
+        project.write_config({"svc": {"kind": "http", "url": f"{url}/agent"}}, "svc")
+        project.add_case("c", "hello", expect=[{"not_contains": "secret"}], max_steps=6)
+        evidence = project.run()
+
+    result = only_case(evidence)
+    assert result.outcome == "fail"
+    assert [(c.kind, c.status) for c in result.samples[0].checks] == [
+        ("not_contains", "pass"), ("final_answer", "fail")]
+    assert result.samples[0].checks[1].message.startswith(
+        "the agent gave no final answer: it stopped after 6 model turns without one")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from casebank import __version__
 from casebank import git as gitinfo
 from casebank.bank.case import Case
-from casebank.check.result import ERROR, CheckResult
+from casebank.check.result import ERROR, FAIL, CheckResult
 from casebank.errors import ExitCode, UserError
 from casebank.evidence import Evidence, EvidenceWriter
 from casebank.run.cache import ResponseCache
@@ -41,6 +41,7 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_CACHE_DIR = ".casebank/cache"
 INTERRUPTED = "run interrupted before this case finished"
+FINAL_ANSWER = "final_answer"  # the kind of the runner's own check: the agent finished
 
 if TYPE_CHECKING:
     from casebank.bank.config import Config
@@ -110,12 +111,26 @@ async def _apply_checks(case: Case, sample: SampleOutput, check_ctx: Any) -> lis
     from casebank.check import run_checks
 
     try:
-        return await run_checks(case, sample, check_ctx)
+        results = await run_checks(case, sample, check_ctx)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         return [CheckResult("checks", ERROR, f"casebank could not apply the checks "
                             f"({type(exc).__name__}: {exc}); please report it", case.line_of(("expect",)), 0)]
+    if not sample.final:
+        results.append(no_final_answer(case, sample))
+    return results
+
+
+def no_final_answer(case: Case, sample: SampleOutput) -> CheckResult:
+    """A sample that ended without a final answer (the agent kept calling tools up to the
+    step limit) fails, whatever its checks said of the turns it did take: the agent never
+    finished the task. Listed after the case's own checks (``index`` = their count)."""
+    return CheckResult(
+        FINAL_ANSWER, FAIL, f"the agent gave no final answer: it stopped after "
+        f"{sample.steps} model turn{'s' if sample.steps != 1 else ''} without one (the case "
+        f"allows max_steps {case.input.max_steps}); a run that never finishes is never a pass",
+        case.line_of(("input", "max_steps")), len(case.expect))
 
 
 async def run_cases(cases: list[Case], target: Target, ctx: RunContext, *, workers: int,
