@@ -253,6 +253,8 @@ def main() -> int:
         print(f"full run at concurrency {args.concurrency}", flush=True)
         floor = big.model_turns * args.latency_ms / 1000 / args.concurrency
         run = ["run", "--config", "casebank.yaml", "--concurrency", str(args.concurrency), "--plain"]
+        for stale in work.glob("*.json"):
+            stale.unlink()
         server.reset()
         server_cpu = cpu_s(server.proc.pid)
         full = casebank(*run, "--out", str(work / "full.json"), cwd=big.folder)
@@ -269,14 +271,20 @@ def main() -> int:
 
         server.reset()
         cached = casebank(*run, "--out", str(work / "cached.json"), cwd=big.folder)
+        if cached.code not in (0, 1, 3):
+            raise SystemExit(f"the cached re-run failed (exit {cached.code}):\n{cached.out[-3000:]}")
         row("cached re-run requests", f"{server.requests()} (wall {cached.wall_s:.1f} s, "
             f"peak RSS {cached.peak_rss_mb:.0f} MB)", f"first run: {full_requests}")
 
         print(f"{args.shards} shards, one after the other (as separate CI jobs)", flush=True)
         walls, shares, turns = [], [], []
         for index in range(1, args.shards + 1):
+            out = work / f"shard-{index}.json"
+            out.unlink(missing_ok=True)
             part = casebank(*run, "--no-cache", "--shard", f"{index}/{args.shards}", "--out",
-                            str(work / f"shard-{index}.json"), cwd=big.folder)
+                            str(out), cwd=big.folder)
+            if part.code not in (0, 1, 3):
+                raise SystemExit(f"shard {index} failed (exit {part.code}):\n{part.out[-3000:]}")
             walls.append(part.wall_s)
             cases = json.loads((work / f"shard-{index}.json").read_text())["cases"]
             shares.append(len(cases))
@@ -295,11 +303,15 @@ def main() -> int:
         merged = casebank("merge", *(str(work / f"shard-{i}.json")
                                      for i in range(1, args.shards + 1)),
                           "--out", str(work / "merged.json"), cwd=big.folder)
+        if merged.code != 0:
+            raise SystemExit(f"merge failed (exit {merged.code}):\n{merged.out[-3000:]}")
         gates = []
         for evidence in ("full.json", "merged.json"):
             gates.append(casebank("gate", "--config", "casebank.yaml", "--evidence",
                                   str(work / evidence), "--format", "json", "--today",
                                   "2026-04-01", cwd=big.folder))
+        if any(gate.code not in (0, 1, 3) for gate in gates):
+            raise SystemExit("the gate failed:\n" + "\n".join(g.out[-2000:] for g in gates))
         same = gates[0].out == gates[1].out and gates[0].code == gates[1].code
         verdict = json.loads(gates[0].out).get("decision", "?") if gates[0].out else "?"
         row("merged verdict", f"{'identical' if same else 'DIFFERENT'} to the single run's "
