@@ -94,7 +94,8 @@ class Lookup:
     why_missing: str = ""
 
 
-def _kind_of(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """"an object", "an array", "a string", "a boolean", "null" or "a number"."""
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
@@ -127,5 +128,5 @@ def resolve(document: Any, steps: list[Step]) -> Lookup:
                 return Lookup(False, why_missing=f"`{here}` has {len(value)} items, no index {index}")
             value = value[index]
         else:
-            return Lookup(False, why_missing=f"`{here}` is {_kind_of(value)}, not an object or array")
+            return Lookup(False, why_missing=f"`{here}` is {kind_of(value)}, not an object or array")
     return Lookup(True, value)

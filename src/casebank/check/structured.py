@@ -106,16 +106,11 @@ def _json_of(subject: Subject) -> ParsedJson | Outcome:
     return parsed
 
 
-def _kind_of(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(value), "a number")
-
-
 def check_json(args: Any, subject: Subject) -> Outcome:
     parsed = _json_of(subject)
     if isinstance(parsed, Outcome):
         return parsed
-    return passed(f"{parsed.source} is valid JSON ({_kind_of(parsed.value)})", source=parsed.source)
+    return passed(f"{parsed.source} is valid JSON ({jsonpath.kind_of(parsed.value)})", source=parsed.source)
 
 
 # --- json_schema -----------------------------------------------------------------------------

@@ -172,9 +172,6 @@ def validate_prefix(args: Any, env: Env) -> list[ArgProblem]:
     return []
 
 
-UNITS = {"characters": "character", "words": "word", "lines": "line"}
-
-
 def _length_arg(args: Any) -> tuple[int, str]:
     if isinstance(args, int):
         return args, "characters"
