@@ -8,6 +8,7 @@ finish, then the footer); a file without its footer is an incomplete run.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +60,19 @@ _HEADER_FIELDS = ("format_version", "casebank_version", "commit", "dirty", "conf
                   "started_at", "suite", "bank_size", "selected", "not_selected_reason", "shard")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(json_text: str) -> str:
+    """JSON text with each lone surrogate spelled as its ``\\u`` escape. JSON can carry one
+    (``"\\ud800"``, e.g. in a model's output) and Python keeps it, but UTF-8 cannot encode
+    it raw: writing it would fail. Read back, the escape gives the same string."""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return escape_surrogates(json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                                        default=str))
 
 
 def header_dict(evidence: Evidence) -> dict[str, Any]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
+import pytest
+
+from casebank import evidence as evidence_file
 from tests.fakes.model_server import Fault, Rule
 from tests.run.conftest import only_case, openai_target
 
@@ -122,3 +126,33 @@ def test_the_api_key_never_appears_in_evidence_cache_recordings_or_output(projec
     assert rejected["samples"][0]["error"] == (
         "HTTP 401 (not retried): Incorrect API key provided: *** (model turn 1)")
     assert "TEST_MODEL_KEY" not in json.dumps(evidence["header"]["target"])
+
+
+@pytest.mark.timeout(60)
+def test_an_output_utf8_cannot_encode_is_kept_and_never_hangs_the_run(project, server):
+    # JSON can spell a lone surrogate; Python keeps it, UTF-8 cannot write it raw. Two cases
+    # ask the same question, so the second waits for the first one's answer.
+    text = "card \ud800 number \x1b[31m4242\x1b[0m"
+    server.latency_ms = 100
+    server.add_rule(Rule(reply=text))
+    project.write_config({"m": openai_target(server)}, "m", run={"concurrency": 4})
+    project.add_case("twin-1", "the same question", expect=[{"not_contains": "4242"}])
+    project.add_case("twin-2", "the same question", expect=[{"contains": "card"}])
+
+    result = project.cli("run", "--junit", "junit.xml", "--record-outputs", "rec.jsonl")
+
+    assert result.returncode == 1, result.stderr
+    assert server.count == 1
+    read = evidence_file.read(project.root / ".casebank" / "evidence.json")
+    assert {c.case_id: c.outcome for c in read.cases} == {"twin-1": "fail", "twin-2": "pass"}
+    assert {c.samples[0].sample.output for c in read.cases} == {text}
+    (recorded, _) = [json.loads(line) for line in (project.root / "rec.jsonl").open()]
+    assert recorded["output"] == text
+    suite = ET.parse(project.root / "junit.xml").getroot().find("testsuite")  # well-formed XML
+    assert suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='twin-1']/failure")
+    assert "4242" in failure.get("message") and "\x1b" not in failure.text
+    # and the answer was cached: a re-run asks nothing
+    again = project.run()
+    assert server.count == 1 and again.runner["cache_hits"] == 2
+    assert {c.samples[0].sample.output for c in again.cases} == {text}

@@ -7,12 +7,22 @@ names the case file and line of the expectation, as the terminal summary does.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from casebank.evidence import Evidence
 from casebank.report.terminal import why
 from casebank.run.result import NOT_RUN, CaseResult
+
+
+# What XML 1.0 cannot hold (control characters such as terminal escapes, lone surrogates);
+# model output quoted in check messages may carry them, and one makes the whole file unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _details(result: CaseResult) -> str:
@@ -47,15 +57,16 @@ def to_xml(evidence: Evidence) -> ET.Element:
         reason, where = why(result)
         if outcome in ("fail", "uncertain"):
             counts["fail"] += 1
-            failure = ET.SubElement(case, "failure", type=outcome, message=f"{where} {reason}".strip())
-            failure.text = _details(result)
+            failure = ET.SubElement(case, "failure", type=outcome,
+                                    message=_xml(f"{where} {reason}".strip()))
+            failure.text = _xml(_details(result))
         elif outcome == "error":
             counts["error"] += 1
-            error = ET.SubElement(case, "error", type="error", message=f"{where} {reason}".strip())
-            error.text = _details(result)
+            error = ET.SubElement(case, "error", type="error", message=_xml(f"{where} {reason}".strip()))
+            error.text = _xml(_details(result))
         elif outcome == NOT_RUN:
             counts[NOT_RUN] += 1
-            ET.SubElement(case, "skipped", message=reason)
+            ET.SubElement(case, "skipped", message=_xml(reason))
     missing = sorted(set(evidence.selected) - {c.case_id for c in cases})
     for case_id in missing:  # selected but absent from the evidence: never silently dropped
         case = ET.SubElement(suite, "testcase", classname="casebank", name=case_id)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from casebank.evidence import escape_surrogates
 from casebank.run.stats import RunnerStats
 from casebank.run.transport import HttpReply
 
@@ -101,14 +102,21 @@ class ResponseCache:
         if self.directory is None:
             return
         if self._out is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
             name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}{SUFFIX}"
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._out = open(self.directory / name, "xb", buffering=1 << 20)  # noqa: SIM115
+            except OSError:  # cannot write the cache folder: run without storing
+                self.directory = None
+                return
             self._pack = self.directory / name
-            self._out = open(self._pack, "xb", buffering=1 << 20)  # noqa: SIM115
-        body = json.dumps({"data": reply.data, "latency_ms": reply.latency_ms},
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        body = escape_surrogates(json.dumps({"data": reply.data, "latency_ms": reply.latency_ms},
+                                            ensure_ascii=False, separators=(",", ":"))).encode()
         line = key.encode() + b" " + body + b"\n"
-        self._out.write(line)
+        try:
+            self._out.write(line)
+        except OSError:  # a full disk: the run goes on, this answer is just not kept
+            return
         self._index[key] = _Entry(self._pack, self._written + KEY_LENGTH + 1, len(body))
         self._written += len(line)
         if time.monotonic() - self._flushed >= self.FLUSH_EVERY_S:
@@ -155,7 +163,7 @@ class ResponseCache:
             raise
         finally:
             self._pending.pop(key, None)
+        future.set_result(reply)  # first: callers waiting for it must never wait for the disk
         if reply.ok:
             self._store(key, reply)
-        future.set_result(reply)
         return reply, False

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from casebank.evidence import turn_dict
+from casebank.evidence import escape_surrogates, turn_dict
 from casebank.run.sample import SampleOutput
 
 
@@ -43,7 +43,8 @@ class RecordingWriter:
 
     def add(self, position: int, case_id: str, samples: list[SampleOutput]) -> None:
         """The samples of the case at ``position`` (0-based) in the run's case order."""
-        self._waiting[position] = [json.dumps(record_line(case_id, s), ensure_ascii=False)
+        self._waiting[position] = [escape_surrogates(json.dumps(record_line(case_id, s),
+                                                                ensure_ascii=False))
                                    for s in sorted(samples, key=lambda s: s.index)]
         self._flush()
 
