@@ -110,7 +110,8 @@ def check_json(args: Any, subject: Subject) -> Outcome:
     parsed = _json_of(subject)
     if isinstance(parsed, Outcome):
         return parsed
-    return passed(f"{parsed.source} is valid JSON ({jsonpath.kind_of(parsed.value)})", source=parsed.source)
+    return passed(f"{parsed.source} is valid JSON ({jsonpath.kind_of(parsed.value)})",
+                  source=parsed.source)
 
 
 # --- json_schema -----------------------------------------------------------------------------
