@@ -119,3 +119,15 @@ def test_a_message_quoting_hostile_output_stays_inert() -> None:
     assert "`" not in prose.replace("\\`", "")  # every backtick left is escaped or a fence
     assert "\n" not in text
     assert "&lt;b&gt;bold" in prose
+
+
+def test_bidirectional_overrides_cannot_reorder_what_a_reviewer_reads() -> None:
+    # U+202E makes "acct_biz_12" render as "21_zib_tcca"-like text: the reviewer would read
+    # something other than what the model wrote.
+    hostile = "refund to \u202e21_zib_tcca\u202c and \u2067x\u2069"
+    for render in (sanitize.inline, sanitize.html, sanitize.code, sanitize.code_block,
+                   sanitize.plain, sanitize.message):
+        text = render(hostile)
+        assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
+                                           "\u2069"), render.__name__
+        assert "21_zib_tcca" in text.replace("\\_", "_")

@@ -9,8 +9,8 @@ sure such text is shown, never obeyed:
 - a fence inside the text cannot close ours (code blocks get a longer fence than any
   backtick run inside);
 - lines starting with ``::`` cannot become workflow commands when printed to the log;
-- control characters (terminal escapes) and lone surrogates are dropped; long texts are
-  truncated with a note.
+- control characters (terminal escapes), bidirectional overrides and lone surrogates are
+  dropped; long texts are truncated with a note.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ ZWSP = "\u200b"
 _MENTION = re.compile(r"(?<![\w@`/\\])@(?=[A-Za-z0-9])")
 # A workflow command is a log line starting with "::" (leading whitespace allowed).
 _COMMAND = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
-# C0/C1 controls except tab and newline (ESC too, so terminal colour codes go), and lone
+# C0/C1 controls except tab and newline (ESC too, so terminal colour codes go), bidirectional
+# embeddings, overrides and isolates (they reorder what a reviewer reads), and lone
 # surrogates, which JSON can spell ("\ud800") but UTF-8 cannot encode.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # Markdown punctuation that can start emphasis, links, images, tables, strikethrough, code.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~!#])")
@@ -34,8 +35,8 @@ _QUOTED = re.compile(r"`([^`]+)`")  # how check messages quote values (describe.
 
 
 def clean(value: object) -> str:
-    """Text with terminal escapes, control characters and lone surrogates removed; CRLF
-    becomes LF."""
+    """Text with terminal escapes, control characters, bidirectional overrides and lone
+    surrogates removed; CRLF becomes LF."""
     text = "" if value is None else str(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", _ANSI.sub("", text))
