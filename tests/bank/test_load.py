@@ -7,6 +7,7 @@ from pathlib import Path
 
 from casebank.bank.case import Case, Message, PassRule, Position
 from casebank.bank.config import load_config
+from casebank.bank.files import project_reader
 from casebank.bank.limits import Limits
 from casebank.bank.load import load_bank, parse_case
 from tests.bank.conftest import Project, valid_case
@@ -180,3 +181,63 @@ def test_judge_checks_need_a_judge_target(project: Project) -> None:
                                                  "judge: grader"))
     code, out, _ = project.cli("validate")
     assert code == 2 and "cases/a.yaml:12:1: judge: no target named `grader`" in out
+
+
+# Items whose shape is right but whose meaning is not (and a few that are fine): the loader
+# checks their arguments without validate_item's second schema pass, and must say the same.
+MEANING_ITEMS = [
+    '- regex: "(unclosed"',
+    '- regex: {pattern: "a(?=b)", ignore_case: true}',
+    '- not: {regex: "(?<!x)y"}',
+    '- any_of:\n    - tool_called: lookup_ordr\n    - all_of:\n        - not_regex: "\\\\1"\n'
+    '        - contains: fine',
+    '- tool_args: {tool: refund, args: {amount: {matches: "(("}}}',
+    '- tool_order: [lookup_order, issue_refund]',
+    '- json_schema: {schema_file: prompts/missing.schema.json}',
+    '- json_schema: {schema: {type: nonsense}}',
+    '- json_path: {path: "$.a[", equals: 1}',
+    '- confirm_before: {tool: lookup_order, confirm_pattern: "(yes"}',
+    '- name: fine\n    contains: {any: [a, b], ignore_case: true}',
+    '- max_length: {max: 10, unit: words}',
+]
+
+
+def test_argument_checks_match_validate_item(project: Project) -> None:
+    """A case the schema passes skips validate_item's repeated shape check (a third of the
+    loading time of a big bank); its problems must be exactly those validate_item finds,
+    which is what the loader asks for when the case schema failed elsewhere."""
+    reader = project_reader(project.root, Limits())
+    for item in MEANING_ITEMS:
+        text = valid_case().replace("  - contains: refund", "  " + item)
+        clean = parse_case("c.yaml", text.encode(), root=project.root, read_file=reader,
+                           limits=Limits())
+        broken = parse_case("c.yaml", text.replace("severity: high", "severity: 7").encode(),
+                            root=project.root, read_file=reader, limits=Limits())
+        assert isinstance(broken, list)
+        full = [p for p in broken if p.field != "severity"]
+        assert (clean if isinstance(clean, list) else []) == full, item
+
+
+def test_an_expect_item_of_the_wrong_shape_is_explained_not_skipped(project: Project) -> None:
+    """The case schema's errors under expect are left to the checks stage's wording, which
+    must still run for them (not the argument checks alone, which assume a valid shape)."""
+    text = valid_case().replace("  - contains: refund", "  - contains: refund\n    regex: x")
+    problems = parse_case("c.yaml", text.encode(), root=project.root,
+                          read_file=lambda ref: b"prompt", limits=Limits())
+    assert isinstance(problems, list)
+    assert [p.render() for p in problems] == [
+        "c.yaml:31:5: expect[0]: one check per item: found `contains`, `regex`; write each as its "
+        "own `- ` item"]
+
+
+def test_cases_share_what_every_file_repeats(project: Project) -> None:
+    """A big bank keeps every case's position map and text: field paths, short values and
+    a prompt that many cases read are one object each, not one per case (peak memory for
+    10,000 cases went from 290 to 215 MiB, bench/validate.py)."""
+    project.write("cases/a.yaml", valid_case("a"))
+    project.write("cases/b.yaml", valid_case("b"))
+    first, second = load_bank(load_config(project.root / "casebank.yaml")).cases
+    paths = {path: path for path in second.positions}
+    assert all(paths[path] is path for path in first.positions)
+    assert first.input.system is second.input.system
+    assert first.input.tools[0].name is second.input.tools[0].name

@@ -94,12 +94,13 @@ class _CaseReader:
     def case(self, raw: dict[str, Any], data: bytes) -> Case | list[Problem]:
         validate = _check_validators()
         schema = schema_problems(CASE, raw, self.positions, self.path)
+        schema_ok = not schema
         if validate.item is not None:  # the checks stage explains expect items in its words
             schema = [p for p in schema if not (p.field or "").startswith("expect[")]
         self.problems += schema
         system = self.system_prompt(raw.get("input"))
         tools = self.tools(raw.get("input"))
-        specs = self.expectations(raw.get("expect"), tools, validate, schema_ok=not schema)
+        specs = self.expectations(raw.get("expect"), tools, validate, schema_ok)
         self.rules(raw)
         if PLACEHOLDER.encode() in data:  # left by `casebank new`
             self.problems += unwritten_input(self.path, raw, self.positions)
@@ -144,7 +145,7 @@ class _CaseReader:
         if data is None:
             return None
         try:
-            return data.decode("utf-8")
+            return _text_of(data)
         except UnicodeDecodeError:
             self.problem(field, f"`{system['file']}` is not UTF-8 text", "save it as UTF-8")
             return None
@@ -214,7 +215,9 @@ class _CaseReader:
             mine = self.check_files(item, spec, field, validate)
             theirs: list[Problem] = []
             quiet = _quiet_reader(self.read_file)
-            if validate.item is not None:
+            if validate.meaning is not None and schema_ok:
+                theirs = validate.meaning(item, root=self.root, read_file=quiet, tools=tools)
+            elif validate.item is not None:
                 theirs = validate.item(item, root=self.root, read_file=quiet, tools=tools)
             elif validate.spec is not None and spec is not None and schema_ok:
                 theirs = validate.spec(spec, root=self.root, read_file=quiet)
@@ -331,6 +334,8 @@ class _Validators:
     item: Callable[..., list[Problem]] | None
     spec: Callable[..., list[Problem]] | None
     files: Callable[[CheckSpec], list[str]] | None
+    # validate_item without its shape (JSON Schema) pass, for items the case schema passed
+    meaning: Callable[..., list[Problem]] | None = None
 
 
 @functools.cache
@@ -340,9 +345,37 @@ def _check_validators() -> _Validators:
         from casebank import check
     except ImportError:
         return _Validators(None, None, None)
+    meaning = None
+    if getattr(check, "KINDS", None) is not None:
+        meaning = functools.partial(_argument_problems, check.KINDS)
     return _Validators(getattr(check, "validate_item", None),
                        getattr(check, "validate_spec", None),
-                       getattr(check, "referenced_files", None))
+                       getattr(check, "referenced_files", None), meaning)
+
+
+def _argument_problems(kinds: dict[str, Any], item: dict[str, Any], *, root: Path,
+                       read_file: Callable[[str], bytes | None],
+                       tools: list[str]) -> list[Problem]:
+    """What ``casebank.check.validate_item`` finds in an ``expect:`` item whose shape the
+    case schema has already checked (it includes the checks schema): only what each kind's
+    ``validate`` says about its arguments, nested items included. validate_item would check
+    the shape again, which cost a third of the loading time of a big bank."""
+    from casebank.check.kind import Env
+
+    env = Env(root, read_file, frozenset(tools))
+    found: list[Problem] = []
+
+    def visit(node: dict[str, Any], field: FieldPath) -> None:
+        name = next(key for key in node if key != "name")
+        kind = kinds[name]
+        args = node[name]
+        found.extend(Problem("", p.message, field=render_field(field + (name,) + p.field),
+                             hint=p.hint) for p in kind.validate(args, env))
+        for rel, child in kind.children(args):
+            visit(child, field + (name,) + rel)
+
+    visit(item, ())
+    return found
 
 
 def _quiet_reader(read_file: ReadFile) -> Callable[[str], bytes | None]:
@@ -384,6 +417,12 @@ def _schema_problem(schema_json: str) -> str | None:
         where = render_field(tuple(err.absolute_path))
         return f"{err.message}" + (f" (at {where})" if where else "")
     return None
+
+
+@functools.lru_cache(maxsize=32)
+def _text_of(data: bytes) -> str:
+    """One decoded copy of a prompt file that many cases share (read_file caches its bytes)."""
+    return data.decode("utf-8")
 
 
 def _kind_of(value: Any) -> str:

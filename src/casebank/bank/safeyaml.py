@@ -157,6 +157,22 @@ def _at(line: int, column: int) -> Position:
     return pos
 
 
+# Field paths by value: every file of a bank has the same few hundred paths, and a bank
+# keeps every case's position map (750,000 entries for 10,000 cases), so its keys are shared
+# like its Positions. Bounded, whatever the input.
+_PATHS: dict[FieldPath, FieldPath] = {}
+_MAX_SHARED_PATHS = 50_000
+
+
+def _shared_path(path: FieldPath) -> FieldPath:
+    shared = _PATHS.get(path)
+    if shared is None:
+        shared = path
+        if len(_PATHS) < _MAX_SHARED_PATHS:
+            _PATHS[path] = path
+    return shared
+
+
 def _line_col(data: bytes | str, offset: int) -> tuple[int, int]:
     newline = b"\n" if isinstance(data, bytes) else "\n"
     line = data.count(newline, 0, offset) + 1  # type: ignore[arg-type]
@@ -301,7 +317,7 @@ class _Walk:
                              "case files are plain data: remove the tag")
                 continue
             name = intern(key_node.value)  # the same few keys in every file of a bank
-            child = field + (name,)
+            child = _shared_path(field + (name,))
             if name in out:
                 first = positions.get(child)
                 where = f" (first at line {first.line})" if first else ""
@@ -318,7 +334,7 @@ class _Walk:
         out: list[Any] = []
         positions = self.positions
         for index, item in enumerate(node.value):
-            child = field + (index,)
+            child = _shared_path(field + (index,))
             mark = item.start_mark
             positions[child] = _at(mark.line + 1, mark.column + 1)
             out.append(self.build(item, child, depth + 1))
@@ -326,7 +342,8 @@ class _Walk:
 
     def scalar(self, node: Any, field: FieldPath) -> Any:
         if node.ctag is _STR:
-            return node.value
+            text = node.value
+            return intern(text) if len(text) <= 32 else text  # tool names, types, enums...
         tag = _tag_of(node)
         text = node.value
         if tag == STR:
