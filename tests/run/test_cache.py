@@ -6,10 +6,12 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from aiohttp import web
 
 from casebank import evidence as evidence_file
 from tests.fakes.model_server import Fault, Rule
 from tests.run.conftest import only_case, openai_target
+from tests.run.test_targets import serve
 
 
 def test_a_rerun_with_nothing_changed_sends_no_request(project, server):
@@ -66,6 +68,32 @@ def test_errors_are_never_cached(project, server):
 
     assert only_case(evidence).outcome == "pass"
     assert evidence.runner["requests"] == 1 and evidence.runner["cache_hits"] == 0
+
+
+def test_answers_that_are_errors_are_never_cached_either(project, server):
+    # a 200 whose JSON is no chat completion, and an agent that answers with an error
+    server.add_fault(Fault("shape", times=1))
+    answers = iter([{"error": "the order database is down"}, {"output": "echo fine"}])
+
+    async def agent(request: web.Request) -> web.Response:
+        return web.json_response(next(answers))
+
+    app = web.Application()
+    app.router.add_post("/agent", agent)
+    with serve(app) as url:
+        project.write_config({"m": openai_target(server), "svc": {"kind": "http", "url": f"{url}/agent"}},
+                             "m")
+        project.add_case("a", "hello")
+        first = {t: only_case(project.run(target=t)).samples[0].sample.error for t in ("m", "svc")}
+        assert first == {
+            "m": "response is not a chat completion: no choices[0] in the response (model turn 1)",
+            "svc": "the agent reported an error: the order database is down"}
+
+        again = {t: only_case(project.run(target=t)) for t in ("m", "svc")}
+
+    assert {t: c.outcome for t, c in again.items()} == {"m": "pass", "svc": "pass"}
+    assert not any(c.samples[0].sample.cached for c in again.values())
+    assert server.count == 2
 
 
 def test_concurrent_identical_requests_are_sent_once(project, server):

@@ -11,6 +11,7 @@ from typing import Any
 
 from casebank.bank.case import Case
 from casebank.run.sample import SampleOutput, ToolCall, Turn, Usage
+from casebank.run.transport import HttpReply
 
 PROTOCOL = "protocol"
 TARGET = "target"
@@ -115,3 +116,14 @@ def sample_from_response(doc: Any, sample: int, latency_ms: float | None) -> Sam
     except ShapeError as exc:
         return SampleOutput(index=sample, error=f"agent response has the wrong shape: {exc}",
                             error_kind=PROTOCOL, latency_ms=latency_ms)
+
+
+def refuse_unusable(reply: HttpReply, sample: int) -> HttpReply:
+    """``reply`` marked as an error when its JSON is no usable agent response (a wrong shape,
+    or the agent reporting an error), so the cache never keeps it: a re-run asks again. Its
+    data stays, for the sample to record what the agent said."""
+    if reply.ok:
+        out = sample_from_response(reply.data, sample, None)
+        if out.error is not None:
+            reply.error, reply.error_kind = out.error, out.error_kind
+    return reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,18 @@ class TargetSource:
     def problem(self, field: str, message: str, hint: str | None = None) -> UserError:
         return UserError(f"target {self.name!r} is not usable",
                          [self.field_problem((field,) if field else (), message, hint)])
+
+
+def api_key_from_env(source: TargetSource, key_env: str | None) -> str | None:
+    """The API key in the environment variable ``key_env`` (None: the target needs none)."""
+    if not key_env:
+        return None
+    key = os.environ.get(key_env)
+    if not key:
+        raise source.problem("api_key_env", f"environment variable {key_env} is not set",
+                             hint=f"export {key_env}=... with the API key, or remove api_key_env "
+                                  "for an endpoint that needs no key")
+    return key
 
 
 def cache_identity(fingerprint: dict[str, Any]) -> dict[str, Any]:

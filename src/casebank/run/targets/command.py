@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casebank.bank.case import Case
-from casebank.run.agent_json import case_request, sample_from_response
+from casebank.run.agent_json import case_request, refuse_unusable, sample_from_response
 from casebank.run.sample import SampleOutput
 from casebank.run.targets.base import RunContext, TargetSource, cache_identity, compute_cost
 from casebank.run.transport import HttpReply
@@ -86,8 +86,11 @@ class CommandTarget:
     async def run(self, case: Case, sample: int, ctx: RunContext) -> SampleOutput:
         body = case_request(case, sample, self.params)
         parts = {"target": cache_identity(self.fingerprint()), "request": body, "sample": sample}
-        reply, cached = await ctx.cache.get(parts, lambda: self._execute(body, ctx))
-        if not reply.ok:
+        async def fetch() -> HttpReply:
+            return refuse_unusable(await self._execute(body, ctx), sample)
+
+        reply, cached = await ctx.cache.get(parts, fetch)
+        if reply.data is None:  # no answer at all (exit status, timeout, not JSON)
             return SampleOutput(index=sample, error=reply.error, error_kind=reply.error_kind,
                                 request=body, latency_ms=round(reply.latency_ms, 3))
         out = sample_from_response(reply.data, sample, round(reply.latency_ms, 3))

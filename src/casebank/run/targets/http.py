@@ -4,14 +4,20 @@ output and the trajectory. The contract is in docs/targets.md."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from casebank.bank.case import Case
-from casebank.run.agent_json import case_request, sample_from_response
+from casebank.run.agent_json import case_request, refuse_unusable, sample_from_response
 from casebank.run.sample import SampleOutput
-from casebank.run.targets.base import RunContext, TargetSource, cache_identity, compute_cost
+from casebank.run.targets.base import (
+    RunContext,
+    TargetSource,
+    api_key_from_env,
+    cache_identity,
+    compute_cost,
+)
+from casebank.run.transport import HttpReply
 
 DEFAULT_TIMEOUT_S = 120.0
 
@@ -40,9 +46,13 @@ class HttpTarget:
             headers["Authorization"] = f"Bearer {self._api_key}"
         secrets = (self._api_key,) if self._api_key else ()
         parts = {"target": cache_identity(self.fingerprint()), "request": body, "sample": sample}
-        reply, cached = await ctx.cache.get(parts, lambda: ctx.transport.post_json(
-            self.url, body, timeout_s=self.timeout_s, headers=headers, secrets=secrets))
-        if not reply.ok:
+
+        async def fetch() -> HttpReply:
+            return refuse_unusable(await ctx.transport.post_json(
+                self.url, body, timeout_s=self.timeout_s, headers=headers, secrets=secrets), sample)
+
+        reply, cached = await ctx.cache.get(parts, fetch)
+        if reply.data is None:  # no answer at all (HTTP error, timeout, not JSON)
             return SampleOutput(index=sample, error=reply.error, error_kind=reply.error_kind,
                                 request=body, attempts=reply.attempts, latency_ms=reply.latency_ms)
         out = sample_from_response(reply.data, sample, round(reply.latency_ms, 3))
@@ -56,11 +66,7 @@ class HttpTarget:
 
 def from_config(source: TargetSource, raw: dict[str, Any], defaults: dict[str, Any]) -> HttpTarget:
     key_env = raw.get("api_key_env")
-    key = None
-    if key_env:
-        key = os.environ.get(key_env)
-        if not key:
-            raise source.problem("api_key_env", f"environment variable {key_env} is not set")
+    key = api_key_from_env(source, key_env)
     return HttpTarget(
         name=source.name, url=raw["url"], model=raw.get("model"),
         params=dict(raw.get("params") or {}), headers=dict(raw.get("headers") or {}),

@@ -9,13 +9,18 @@ say, or after ``max_steps`` model turns (then ``final=False``). Every turn is re
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from casebank.bank.case import Case, Tool
 from casebank.run.sample import SampleOutput, ToolCall, Turn, Usage
-from casebank.run.targets.base import RunContext, TargetSource, cache_identity, compute_cost
+from casebank.run.targets.base import (
+    RunContext,
+    TargetSource,
+    api_key_from_env,
+    cache_identity,
+    compute_cost,
+)
 from casebank.run.tools import answer_tool_call
 from casebank.run.transport import PROTOCOL, HttpReply
 
@@ -59,10 +64,22 @@ class OpenAITarget:
 
     async def complete(self, body: dict[str, Any], ctx: RunContext,
                        key_extra: dict[str, Any]) -> tuple[HttpReply, bool]:
-        """One chat completion through the cache: (reply, cached)."""
+        """One chat completion through the cache: (reply, cached). A reply that is no chat
+        completion is an error (``PROTOCOL``), never cached."""
         parts = {"target": cache_identity(self.fingerprint()), "request": body, **key_extra}
-        return await ctx.cache.get(parts, lambda: ctx.transport.post_json(
-            self.url, body, timeout_s=self.timeout_s, headers=self._headers(), secrets=self.secrets))
+
+        async def fetch() -> HttpReply:
+            reply = await ctx.transport.post_json(self.url, body, timeout_s=self.timeout_s,
+                                                  headers=self._headers(), secrets=self.secrets)
+            if reply.ok:
+                try:
+                    _message(reply.data)
+                except ValueError as exc:
+                    reply.error = f"response is not a chat completion: {exc}"
+                    reply.error_kind = PROTOCOL
+            return reply
+
+        return await ctx.cache.get(parts, fetch)
 
     async def run(self, case: Case, sample: int, ctx: RunContext) -> SampleOutput:
         return await AgentLoop(self, case, sample, ctx).run()
@@ -193,13 +210,7 @@ class AgentLoop:
 def from_config(source: TargetSource, raw: dict[str, Any], defaults: dict[str, Any]) -> OpenAITarget:
     """Build the target from its ``targets:`` entry (already schema-valid)."""
     key_env = raw.get("api_key_env")
-    key = None
-    if key_env:
-        key = os.environ.get(key_env)
-        if not key:
-            raise source.problem("api_key_env", f"environment variable {key_env} is not set",
-                                 hint=f"export {key_env}=... with the API key, or remove api_key_env "
-                                      "for an endpoint that needs no key")
+    key = api_key_from_env(source, key_env)
     return OpenAITarget(
         name=source.name, base_url=raw["base_url"], model=raw["model"],
         params=dict(raw.get("params") or {}),
