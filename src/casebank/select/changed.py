@@ -136,7 +136,7 @@ def _project(repo: Path, config: Config) -> _Project:
     top = git.root(repo)
     if top is None:
         raise UserError(f"{repo} is not in a git repository: the changed suite compares two "
-                        "commits; run the full bank instead (leave out --base)")
+                        "commits; run the full bank instead")
     top = top.resolve()
     root = config.root.resolve()
     if not root.is_relative_to(top):
@@ -221,7 +221,7 @@ def _from_bank(bank: Bank, touched: list[str], others: dict[str, str]
 def _from_git(project: _Project, config: Config, head: str, index: BankIndex,
               touched: list[str], deleted: list[str], others: dict[str, str]
               ) -> tuple[list[Case], dict[str, list[str]]]:
-    reader = _GitReader(project, head, config.limits.max_file_bytes)
+    reader = _GitReader(project, head)
     parsed = _parse(project, config, reader, touched)
     replaced = set(touched) | set(deleted)  # what the index says of these no longer holds
     _check_duplicate_ids(parsed, index, replaced)
@@ -296,10 +296,9 @@ def _invalid(problems: list[Problem]) -> UserError:
 class _GitReader:
     """``read_file`` for parse_case: project files at the head commit, each read once."""
 
-    def __init__(self, project: _Project, head: str, max_bytes: int) -> None:
+    def __init__(self, project: _Project, head: str) -> None:
         self.project = project
         self.head = head
-        self.max_bytes = max_bytes
         self.cache: dict[str, bytes | None] = {}
 
     def __call__(self, ref: str) -> bytes | None:
