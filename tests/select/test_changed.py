@@ -213,3 +213,12 @@ def test_an_unknown_base_in_a_full_clone_says_how_to_fetch_it(tmp_path):
     with pytest.raises(UserError, match=r"the base 'origin/release' is not a commit or branch in "
                                         r"this repository: fetch it \(`git fetch origin release`\)"):
         suite(repo, base="origin/release")
+
+
+def test_outside_git_the_changed_suite_says_to_run_the_full_bank(tmp_path):
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "casebank.yaml").write_text("bank: cases\n")
+    config = load_config(tmp_path / "casebank.yaml")
+    with pytest.raises(UserError, match="is not in a git repository: the changed suite compares "
+                                        "two commits; run the full bank instead"):
+        changed_suite(tmp_path, config, None, "main", "HEAD")
