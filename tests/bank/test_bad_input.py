@@ -72,6 +72,27 @@ BAD_FILES = [
      "unknown check kind `containz`"),
     ("at_least over samples", replace("pass: {at_least: 1}", "pass: {at_least: 3}"), 29,
      "needs 3 passing samples but only 2 are run"),
+    # found reviewing the bank stage with hostile files
+    ("NUL in a file reference", replace("file: prompts/agent.md", 'file: "prompts/agent.md\\0"'),
+     14, "`prompts/agent.md\\u0000` contains a control character"),
+    ("NUL in a schema_file", replace("  - contains: refund",
+                                     '  - json_schema: {schema_file: "a\\0.json"}'), 31,
+     "`a\\u0000.json` contains a control character"),
+    ("one long string repeated by aliases",
+     replace("description: The agent refunded the wrong account.",
+             'description: &d "' + "x" * 20_000 + '"\n'
+             "tags: [" + ", ".join(["*d"] * 60) + "]").replace("tags: [refunds]\n", ""),
+     9, "tags[52]: aliases (*name) expand to more than 1,048,576 characters"),
+    ("UTF-16", BASE.encode("utf-16"), 1, "this file is UTF-16 text, not UTF-8"),
+    ("UTF-16 without a BOM", BASE.encode("utf-16-be"), 1, "this file is UTF-16 text, not UTF-8"),
+    ("a tab indents", replace("  kind: incident", "\tkind: incident"), 5,
+     "a tab indents this line: YAML indents with spaces"),
+    ("null document", "~\n", 1, "a case file is a mapping of keys (id:, title:, input:, "
+     "expect: ...), not null"),
+    ("a number too long to read", replace("samples: 2", "samples: " + "9" * 5000), 28,
+     "samples: `" + "9" * 39 + "…` is not a valid int (5,000 characters long)"),
+    ("a date that does not exist", replace("date: 2026-01-02", "date: 2026-02-30"), 7,
+     "`2026-02-30` is not a date"),
 ]
 
 
@@ -154,6 +175,18 @@ def test_bad_files_end_in_exit_2_through_the_installed_command(project: Project)
     assert proc.returncode == 2
     assert "cases/laughs.yaml:4:" in proc.stdout and "cases/binary.yaml:1:1:" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_nesting_without_brackets_is_refused_not_a_crash(project: Project) -> None:
+    """`- - - - x` nests a list per two bytes; libyaml's composer recurses in C and crashed
+    (segmentation fault) on 100,000 levels, so the depth is measured first for this too."""
+    project.write("cases/deep.yaml", "id: x\nd:\n" + "- " * 100_000 + "a\n")
+    project.write("cases/keys.yaml", "id: y\nd:\n" + "? " * 100_000 + "a\n")
+    proc = subprocess.run([sys.executable, "-m", "casebank", "validate"], cwd=project.root,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "cases/deep.yaml:3:127: nested more than 64 levels deep" in proc.stdout
+    assert "cases/keys.yaml:3:129: nested more than 64 levels deep" in proc.stdout
 
 
 def _mutations(text: bytes, count: int) -> list[bytes]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from casebank.bank.limits import Limits
 ReadFile = Callable[[str], bytes | None]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UnsafeReference(Exception):
@@ -30,6 +32,9 @@ def normalize_reference(ref: str) -> str:
     """``ref`` as a clean project-relative POSIX path; raises UnsafeReference when it is
     absolute or leaves the project."""
     hint = "write it relative to the folder holding casebank.yaml, e.g. prompts/agent.md"
+    if _CONTROL.search(ref):  # a NUL made the path functions raise, a newline splits lines
+        raise UnsafeReference(f"`{json.dumps(ref, ensure_ascii=False)[1:-1]}` contains a "
+                              "control character", "name the file in printable characters")
     if "\\" in ref:
         raise UnsafeReference(f"`{ref}` uses backslashes", "separate folders with /")
     if ref.startswith(("/", "~")) or _DRIVE.match(ref):

@@ -8,6 +8,7 @@ the whole bank can (duplicate ids, judges that casebank.yaml must define).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import gc
 import hashlib
@@ -264,6 +265,14 @@ class _CaseReader:
     # --- rules the schema cannot state --------------------------------------------------
 
     def rules(self, raw: dict[str, Any]) -> None:
+        source = raw.get("source")
+        date = source.get("date") if isinstance(source, dict) else None
+        if isinstance(date, str) and _DATE.match(date):  # else the schema says what is wrong
+            try:
+                datetime.date.fromisoformat(date)
+            except ValueError:
+                self.problem(("source", "date"), f"`{date}` is not a date",
+                             "write the day it happened as YYYY-MM-DD")
         samples = raw.get("samples", 1)
         rule = raw.get("pass")
         if isinstance(rule, dict) and isinstance(rule.get("at_least"), int) \
@@ -401,6 +410,7 @@ def _file_arguments(node: Any, field: FieldPath) -> list[tuple[FieldPath, str]]:
     return found
 
 
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _FIELD_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
 
@@ -430,7 +440,9 @@ def _kind_of(value: Any) -> str:
         return "a list"
     if isinstance(value, str):
         return "a single text"
-    return f"`{value}`"
+    if value is None:
+        return "null"
+    return f"`{json.dumps(value)}`"
 
 
 # --- the whole bank -------------------------------------------------------------------------

@@ -31,9 +31,16 @@ _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
 TIMESTAMP, MAP, SEQ, MERGE = _T + "timestamp", _T + "map", _T + "seq", _T + "merge"
 
-# Brackets open flow collections; past this many we measure nesting with the event stream
-# first, because libyaml's composer recurses in C and a deep enough file would crash it.
-_BRACKETS_WITHOUT_DEPTH_SCAN = 1000
+# libyaml's composer recurses in C, one level per nested collection, and a file deep enough
+# crashes the process (about 30,000 levels; `- - - - x` nests one list per two bytes). Every
+# collection starts at one of these characters, so a file with fewer of them cannot be that
+# deep; one with more has its depth measured on the event stream (no recursion) first.
+_COLLECTION_MARKS = (b"[", b"{", b"-", b"?", b":")
+_MARKS_WITHOUT_DEPTH_SCAN = 2000
+
+# Byte order marks of the encodings a Windows editor may save a file in instead of UTF-8.
+_WIDE_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
+              (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,10 @@ def parse_yaml(path: str, data: bytes, limits: Limits) -> Document | list[Proble
         return [Problem(path, f"file is {len(data):,} bytes, over the limit of "
                         f"{limits.max_file_bytes:,} bytes", 1, 1,
                         hint="split the case, or raise limits.max_file_bytes in casebank.yaml")]
+    wide = _wide_encoding(data)
+    if wide:
+        return [Problem(path, f"this file is {wide} text, not UTF-8", 1, 1,
+                        hint=f"save it as UTF-8, e.g. iconv -f {wide} -t UTF-8")]
     nul = data.find(b"\0")
     if nul >= 0:
         line, col = _line_col(data, nul)
@@ -121,7 +132,7 @@ def parse_yaml(path: str, data: bytes, limits: Limits) -> Document | list[Proble
         line, col = _line_col(data, err.start)
         return [Problem(path, f"not UTF-8 text: byte 0x{data[err.start]:02x} cannot be decoded",
                         line, col, hint="save the file as UTF-8")]
-    if data.count(b"[") + data.count(b"{") > _BRACKETS_WITHOUT_DEPTH_SCAN:
+    if sum(data.count(mark) for mark in _COLLECTION_MARKS) > _MARKS_WITHOUT_DEPTH_SCAN:
         deep = _too_deep(path, data)
         if deep:
             return [deep]
@@ -133,7 +144,7 @@ def parse_yaml(path: str, data: bytes, limits: Limits) -> Document | list[Proble
         return [_pure_python_problem(path, text)]
     if root is None:
         return [Problem(path, "the file is empty", 1, 1)]
-    walk = _Walk(path, limits)
+    walk = _Walk(path, limits, anchors=b"&" in data)
     try:
         value = walk.build(root, (), 0)
     except _Stop as stop:
@@ -142,6 +153,22 @@ def parse_yaml(path: str, data: bytes, limits: Limits) -> Document | list[Proble
         return walk.problems
     walk.positions.setdefault((), _position(root))
     return Document(value, walk.positions)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """"UTF-16" or "UTF-32" when ``data`` looks like text in one of them (by its byte order
+    mark, or the zero bytes ASCII text has in them)."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:64]
+    if len(head) < 8 or not any(head):
+        return None
+    for width, name in ((4, "UTF-32"), (2, "UTF-16")):
+        for text_at in range(width):  # big- or little-endian: where the ASCII byte sits
+            if all(head[i] == 0 for i in range(len(head)) if i % width != text_at):
+                return name
+    return None
 
 
 _POSITIONS: dict[tuple[int, int], Position] = {}
@@ -198,12 +225,27 @@ def _syntax_problem(path: str, text: str, err: YAMLError) -> Problem:
         return Problem(path, "a second YAML document starts here: a case file holds exactly "
                        "one document", mark.line + 1, mark.column + 1,
                        hint="remove the `---` line and what follows, or move it to its own file")
+    if _char_at(text, mark.line, mark.column) == "\t":
+        return Problem(path, "a tab indents this line: YAML indents with spaces, never tabs",
+                       mark.line + 1, mark.column + 1, hint="replace the tab with spaces")
     message = f"YAML syntax error: {problem}"
     if problem.startswith("found undefined alias"):
         message = "this alias (*name) refers to an anchor (&name) that is not defined before it"
     elif err.context and err.context_mark is not None:
         message += f" ({err.context} at line {err.context_mark.line + 1})"
     return Problem(path, message, mark.line + 1, mark.column + 1)
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based line and column of ``text``, or ""."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    row = text[start:] if end < 0 else text[start:end]
+    return row[column] if 0 <= column < len(row) else ""
 
 
 def _pure_python_problem(path: str, text: str) -> Problem:
@@ -243,15 +285,39 @@ def _too_deep(path: str, data: bytes) -> Problem | None:
 class _Walk:
     """One pass over the node graph: plain data, positions, and the checks above."""
 
-    def __init__(self, path: str, limits: Limits) -> None:
+    def __init__(self, path: str, limits: Limits, anchors: bool = True) -> None:
         self.path = path
         self.limits = limits
         self.positions: dict[FieldPath, Position] = {}
         self.problems: list[Problem] = []
-        self.built: dict[int, tuple[Any, int]] = {}  # id(collection) -> (value, expanded size)
+        # id(collection) -> (value, expanded nodes, expanded characters)
+        self.built: dict[int, tuple[Any, int, int]] = {}
         self.active: set[int] = set()  # collections being built (an alias to one is a cycle)
+        # Scalars seen, to count those reached again through an alias: one 20 KB text
+        # repeated by 60 aliases is a small file that expands to more than 1 MB. Only a
+        # file with an anchor (&) can have aliases.
+        self.scalars: set[int] | None = set() if anchors else None
         self.nodes = 0  # nodes visited, aliases expanded
+        self.chars = 0  # characters of text visited, aliases expanded
         self.alias_nodes = 0
+        self.alias_chars = 0
+
+    def expanded(self, node: Any, field: FieldPath, nodes: int, chars: int) -> None:
+        """Count what an alias adds; stop once aliases add more than the limits allow."""
+        self.alias_nodes += nodes
+        self.alias_chars += chars
+        self.nodes += nodes
+        self.chars += chars
+        if self.alias_nodes > self.limits.max_alias_nodes:
+            raise self.stop(node, field, f"aliases (*name) expand to more than "
+                            f"{self.limits.max_alias_nodes:,} nodes",
+                            "write the repeated parts out, or raise limits.max_alias_nodes "
+                            "in casebank.yaml")
+        if self.alias_chars > self.limits.max_file_bytes:
+            raise self.stop(node, field, f"aliases (*name) expand to more than "
+                            f"{self.limits.max_file_bytes:,} characters of text",
+                            "write the repeated parts out, or raise limits.max_file_bytes "
+                            "in casebank.yaml")
 
     def problem(self, node: Any, field: FieldPath, message: str, hint: str | None = None) -> None:
         mark = node.start_mark
@@ -266,18 +332,19 @@ class _Walk:
     def build(self, node: Any, field: FieldPath, depth: int) -> Any:
         cls = node.__class__
         if cls is ScalarNode:
+            if self.scalars is not None:
+                key = id(node)
+                if key in self.scalars:  # reached again through an alias
+                    self.expanded(node, field, 1, len(node.value))
+                    return self.scalar(node, field)
+                self.scalars.add(key)
             self.nodes += 1
+            self.chars += len(node.value)
             return self.scalar(node, field)
         key = id(node)
         seen = self.built.get(key)
         if seen is not None:  # reached again through an alias: count what it expands to
-            self.alias_nodes += seen[1]
-            self.nodes += seen[1]
-            if self.alias_nodes > self.limits.max_alias_nodes:
-                raise self.stop(node, field, f"aliases (*name) expand to more than "
-                                f"{self.limits.max_alias_nodes:,} nodes",
-                                "write the repeated parts out, or raise limits.max_alias_nodes "
-                                "in casebank.yaml")
+            self.expanded(node, field, seen[1], seen[2])
             return seen[0]
         if key in self.active:
             raise self.stop(node, field, "this alias refers to a collection that contains it "
@@ -287,7 +354,7 @@ class _Walk:
         if node.ctag is not _MAP and node.ctag is not _SEQ and _tag_of(node) not in (MAP, SEQ):
             self.problem(node, field, f"the tag `{show_tag(_tag_of(node))}` is not allowed here",
                          "case files are plain data: remove the tag")
-        start = self.nodes
+        start, start_chars = self.nodes, self.chars
         self.nodes += 1
         self.active.add(key)
         if cls is MappingNode:
@@ -297,7 +364,7 @@ class _Walk:
         else:  # pragma: no cover - libyaml only composes the three node kinds
             raise self.stop(node, field, "unexpected YAML node")
         self.active.discard(key)
-        self.built[key] = (value, self.nodes - start)
+        self.built[key] = (value, self.nodes - start, self.chars - start_chars)
         return value
 
     def mapping(self, node: Any, field: FieldPath, depth: int) -> dict[str, Any]:
@@ -327,6 +394,7 @@ class _Walk:
             mark = key_node.start_mark
             positions[child] = _at(mark.line + 1, mark.column + 1)
             self.nodes += 1
+            self.chars += len(name)
             out[name] = self.build(value_node, child, depth + 1)
         return out
 
@@ -355,8 +423,11 @@ class _Walk:
             return None
         try:
             return make(text)
-        except ValueError:
-            self.problem(node, field, f"`{text}` is not a valid {tag.rsplit(':', 1)[-1]}")
+        except ValueError:  # e.g. an int of more than 4,300 digits, which Python refuses
+            what = f"is not a valid {tag.rsplit(':', 1)[-1]}"
+            if len(text) > 40:
+                text, what = text[:39] + "…", f"{what} ({len(node.value):,} characters long)"
+            self.problem(node, field, f"`{text}` {what}")
             return None
 
 
