@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from casebank.check.jsonpath import PathError, parse_path
 from casebank.check.result import ERROR, FAIL, PASS
-from tests.check.build import check, context, text_sample
+from tests.check.build import Agent, check, context, text_sample
 
 WIDGET = {"order_id": "A-5005", "status": "in_transit", "eta_days": 2,
           "items": [{"sku": "LAMP-1", "qty": 1}, {"sku": "a/b~c", "qty": 2}],
@@ -183,3 +184,54 @@ def test_json_casebank_cannot_read_is_an_error_said_plainly():
     assert long.status == ERROR
     assert long.message == ("the output holds a number of 5,000 digits, more than casebank "
                             "reads (4,300)")
+
+
+EVIL = r"(a+)+$"  # Python's backtracking `re` takes about a day on "a" * 40 + "!"
+
+
+@pytest.mark.timeout(20)
+def test_schema_patterns_run_in_linear_time():
+    # JSON Schema `pattern` and `patternProperties` are regexes from a pull request too.
+    slow = "a" * 40 + "!"
+    started = time.perf_counter()
+    value = check({"json_schema": {"schema": {"type": "string", "pattern": EVIL}}},
+                  text_sample(json.dumps(slow)))
+    assert value.status == FAIL
+    assert value.message == f"the output does not match the inline schema: `$`: '{slow}' does " \
+                            f"not match '{EVIL}'"
+    keys = check({"json_schema": {"schema": {"type": "object", "patternProperties": {EVIL: {}},
+                                             "additionalProperties": False}}},
+                 text_sample(json.dumps({slow: 1, "aaa": 2})))
+    assert keys.status == FAIL
+    assert keys.message.endswith(f"'{slow}' does not match any of the regexes: '{EVIL}'")
+    typed = check({"json_schema": {"schema": {"patternProperties": {"^a+$": {"type": "string"}}}}},
+                  text_sample('{"aaa": 1, "b": 2}'))
+    assert typed.status == FAIL and typed.message.endswith("`$.aaa`: 1 is not of type 'string'")
+    refund = (Agent().call(("issue_refund", {"account_id": slow})).say("done").sample())
+    args = check({"tool_args": {"tool": "issue_refund",
+                                "args": {"account_id": {"schema": {"pattern": EVIL}}}}}, refund)
+    assert args.status == FAIL
+    assert time.perf_counter() - started < 5  # a bound against a hang, not a timing measurement
+
+
+def test_schema_patterns_re2_cannot_run_are_load_errors():
+    from casebank.check import validate_item
+    problems = validate_item({"json_schema": {"schema": {"properties": {"id": {
+        "pattern": "^(?!tmp-)"}}}}}, root=Path("."), read_file=lambda path: None)
+    assert [(p.field, p.message) for p in problems] == [
+        ("json_schema.schema", "not usable by casebank: invalid regular expression "
+                               "'^(?!tmp-)': invalid perl operator: (?! (at "
+                               "$.properties.id.pattern); schema patterns run on RE2, like regex "
+                               "checks")]
+    mixed = check({"json_schema": {"schema": {"patternProperties": {"^x-": {}},
+                                              "unevaluatedProperties": False}}},
+                  text_sample('{"x-a": 1}'))
+    assert mixed.status == ERROR
+    assert mixed.message == ("the inline schema is not usable by casebank: "
+                             "`unevaluatedProperties` together with `patternProperties` is not "
+                             "supported (at $.unevaluatedProperties); list the allowed properties "
+                             "instead")
+    extra = check({"json_schema": {"schema": {"properties": {"a": {}},
+                                              "additionalProperties": False}}},
+                  text_sample('{"a": 1, "b": 2}'))
+    assert extra.message.endswith("Additional properties are not allowed ('b' was unexpected)")

@@ -9,9 +9,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from jsonschema import exceptions as schema_errors
-from jsonschema.validators import validator_for
 
-from casebank.check import jsonpath
+from casebank.check import jsonpath, re2_schema
 from casebank.check.describe import plural, shorten, show
 from casebank.check.kind import (ArgProblem, CheckKind, Env, Outcome, Subject, errored, failed,
                                  output_of, passed)
@@ -144,13 +143,14 @@ def load_schema_file(path: str, read_file: Any) -> tuple[Any, str | None]:
 @functools.lru_cache(maxsize=256)
 def _validator(schema_text: str) -> Any:
     schema = json.loads(schema_text)
-    cls = validator_for(schema)
+    cls = re2_schema.validator_class(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
 def schema_validator(schema: Any) -> Any:
-    """A validator for ``schema`` (cached); raises ``SchemaError`` when it is not a schema."""
+    """A validator for ``schema`` (cached, its regexes on RE2); raises ``SchemaError`` when
+    it is not a schema."""
     return _validator(json.dumps(schema, sort_keys=True))
 
 
@@ -160,7 +160,7 @@ def schema_problem(schema: Any) -> str | None:
     except schema_errors.SchemaError as exc:
         where = jsonpath.render(list(exc.absolute_path)) if exc.absolute_path else "the schema"
         return f"not a valid JSON Schema: {exc.message} (at {where})"
-    return None
+    return re2_schema.regex_problem(schema)
 
 
 def schema_failures(schema: Any, value: Any) -> list[str]:
