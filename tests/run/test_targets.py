@@ -233,3 +233,77 @@ def test_an_agent_that_reports_no_final_answer_fails_whatever_its_checks_say(pro
         ("not_contains", "pass"), ("final_answer", "fail")]
     assert result.samples[0].checks[1].message.startswith(
         "the agent gave no final answer: it stopped after 6 model turns without one")
+
+
+# -- what a broken target may send ----------------------------------------------------------------
+BIG = 33 * 1024 * 1024  # past the 32 MB any answer may have
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_huge_http_answer_is_an_error_not_read_whole(project, chunked):
+    async def huge(request: web.Request) -> web.StreamResponse:
+        body = b'{"output": "' + b"x" * BIG + b'"}'
+        if not chunked:
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 1 << 20):
+            await response.write(body[start:start + (1 << 20)])
+        return response
+
+    app = web.Application()
+    app.router.add_post("/agent", huge)
+    with serve(app) as url:
+        project.write_config({"svc": {"kind": "http", "url": f"{url}/agent"}}, "svc",
+                             run={"retries": 0})
+        project.add_case("c", "hello", expect=[{"not_contains": "secret"}])
+        evidence = project.run()
+
+    result = only_case(evidence)
+    assert result.outcome == "error"
+    assert result.samples[0].sample.error == (
+        "the HTTP 200 response is larger than 32 MB: casebank stopped reading it (no answer is "
+        "that big; check the target)")
+
+
+WRITES_FOREVER = """\
+import sys
+sys.stdin.read()
+while True:
+    sys.stdout.write("garbage " * 8192)
+"""
+KILLS_ITSELF = """\
+import os, signal, sys
+sys.stdin.read()
+sys.stdout.write('{"output": "half an ans')
+sys.stdout.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+LEAVES_A_CHILD = """\
+import subprocess, sys, time
+sys.stdin.read()
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # inherits stdout
+time.sleep(60)
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("program, timeout_s, message", [
+    (WRITES_FOREVER, 60, "what the command wrote to stdout is larger than 32 MB: casebank "
+                         "stopped reading it (no answer is that big; check the target)"),
+    (KILLS_ITSELF, 60, "command was killed by signal 9 (SIGKILL) (no stderr)"),
+    (LEAVES_A_CHILD, 0.5, "timeout after 0.5s"),
+])
+def test_a_command_that_floods_is_killed_or_hangs_ends_as_an_error(project, program, timeout_s,
+                                                                    message):
+    (project.root / "agent.py").write_text(program)
+    project.write_config({"agent": {"kind": "command", "command": [sys.executable, "agent.py"],
+                                    "timeout_s": timeout_s}}, "agent")
+    project.add_case("c", "hello", expect=[{"not_contains": "secret"}])
+
+    evidence = project.run()
+
+    result = only_case(evidence)
+    assert result.outcome == "error"
+    assert result.samples[0].sample.error == message

@@ -26,6 +26,15 @@ HTTP = "http"
 CONNECTION = "connection"
 PROTOCOL = "protocol"
 
+# No answer of a model or an agent is this big; a target sending more is broken, and reading
+# it whole (cached, written to the evidence, at every concurrent request) would exhaust memory.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+def too_big(what: str) -> str:
+    return (f"{what} is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB: casebank stopped "
+            "reading it (no answer is that big; check the target)")
+
 
 @dataclass
 class HttpReply:
@@ -59,6 +68,21 @@ def _snippet(body: bytes, limit: int = 300) -> str:
     except (ValueError, AttributeError):
         pass
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def _read(response: aiohttp.ClientResponse) -> bytes | None:
+    """The body, or None when it is larger than ``MAX_RESPONSE_BYTES`` (counted after
+    decompression: a small gzip body may unpack to gigabytes)."""
+    length = None if response.headers.get("Content-Encoding") else response.content_length
+    if length is not None:
+        return await response.read() if length <= MAX_RESPONSE_BYTES else None
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class Transport:
@@ -118,7 +142,7 @@ class Transport:
                 async with self._client().post(
                         url, data=body, headers=headers,
                         timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
-                    raw = await response.read()
+                    raw = await _read(response)
                     status = response.status
                     retry_after_header = response.headers.get("Retry-After")
             except asyncio.TimeoutError:
@@ -129,6 +153,9 @@ class Transport:
                 return (HttpReply(error=f"connection failed: {text}", error_kind=CONNECTION),
                         None, "connection")
             latency_ms = (time.perf_counter() - started) * 1000
+        if raw is None:
+            return (HttpReply(status=status, error=too_big(f"the HTTP {status} response"),
+                              error_kind=PROTOCOL, latency_ms=latency_ms), None, None)
         if status == 429:
             self.limiter.on_throttled()
             retry_after = parse_retry_after(retry_after_header)
