@@ -223,3 +223,34 @@ def test_no_mangled_case_file_raises(project: Project) -> None:
         for problem in result:
             assert problem.path == "cases/x.yaml"
             assert problem.line is not None and problem.line >= 1, (problem, data)
+
+
+def test_symlink_loops_are_refused_not_a_crash(project: Project) -> None:
+    """A loop made pathlib raise RuntimeError: an internal error, exit 4."""
+    project.write("cases/ok.yaml", replace("file: prompts/agent.md", "file: prompts/loop.md"))
+    os.symlink("loop.md", project.root / "prompts" / "loop.md")
+    os.symlink("b.yaml", project.root / "cases" / "a.yaml")
+    os.symlink("a.yaml", project.root / "cases" / "b.yaml")
+    os.symlink("missing.yaml", project.root / "cases" / "dangling.yaml")
+    code, out, err = project.cli("validate")
+    assert code == 2, out + err
+    assert out.splitlines() == [
+        "cases/a.yaml:1:1: this case file is a symlink loop (point the link at a file, or "
+        "commit the file itself)",
+        "cases/b.yaml:1:1: this case file is a symlink loop (point the link at a file, or "
+        "commit the file itself)",
+        "cases/dangling.yaml:1:1: this case file is a symlink to a file that does not exist "
+        "(point the link at a file, or commit the file itself)",
+        "cases/ok.yaml:14:5: input.system.file: `prompts/loop.md` is a symlink loop (point "
+        "the link at a file, or commit the file itself)",
+        "casebank: 4 problems in 4 files (1 checked, 0 cases valid)"]
+    code, out, _ = project.cli("validate", "cases/a.yaml")
+    assert code == 2 and out.startswith("cases/a.yaml:1:1: this case file is a symlink loop")
+
+
+def test_a_bank_folder_that_is_a_symlink_loop_is_refused(project: Project) -> None:
+    os.symlink("loop", project.root / "loop")
+    project.config("bank: [cases, loop]\n")
+    code, out, err = project.cli("validate")
+    assert code == 2, out + err
+    assert out.startswith("casebank.yaml:1:15: bank[1]: `loop` is a symlink loop")

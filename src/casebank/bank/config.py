@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from casebank.bank.case import FieldPath, Position, render_field
-from casebank.bank.files import UnsafeReference, normalize_reference
+from casebank.bank.files import UnsafeReference, normalize_reference, resolve
 from casebank.bank.limits import DEFAULT_MAX_ALIAS_NODES, DEFAULT_MAX_FILE_BYTES, Limits
 from casebank.bank.safeyaml import parse_yaml
 from casebank.bank.schema import CONFIG, did_you_mean, locate, schema_problems
@@ -134,8 +134,11 @@ def _bank_dirs(config: Config, given: Any) -> tuple[tuple[Path, ...], list[Probl
         except UnsafeReference as err:
             problems.append(config.problem(field_path, err.message, err.hint))
             continue
-        real = (root / clean).resolve()
-        if not real.is_relative_to(root):
+        real = resolve(root / clean)
+        if real is None:
+            problems.append(config.problem(field_path, f"`{folder}` is a symlink loop",
+                                           "point the link at a folder, or use the folder"))
+        elif not real.is_relative_to(root):
             problems.append(config.problem(field_path, f"`{folder}` leads outside the project",
                                            "keep the bank inside the folder of casebank.yaml"))
         elif not real.is_dir():

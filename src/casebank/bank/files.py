@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import posixpath
 import re
@@ -47,6 +48,24 @@ def normalize_reference(ref: str) -> str:
     return clean
 
 
+LINK_HINT = "point the link at a file, or commit the file itself"
+
+
+def is_symlink_loop(err: BaseException) -> bool:
+    """Whether ``Path.resolve`` failed on a symlink loop (RuntimeError up to Python 3.12)."""
+    return isinstance(err, RuntimeError) or getattr(err, "errno", None) == errno.ELOOP
+
+
+def resolve(path: Path) -> Path | None:
+    """``path`` with every symlink followed, or None when they loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as err:
+        if is_symlink_loop(err):
+            return None
+        raise
+
+
 def project_reader(root: Path, limits: Limits) -> ReadFile:
     """A cached ``read_file`` for files in the work tree under ``root``; symlinks may be
     followed only while they stay inside it."""
@@ -59,8 +78,10 @@ def project_reader(root: Path, limits: Limits) -> ReadFile:
         path = base / normalize_reference(ref)
         try:
             real = path.resolve(strict=True)
-        except (OSError, RuntimeError):  # missing, a broken link, or a symlink loop
-            cache[ref] = None
+        except (OSError, RuntimeError) as err:
+            if is_symlink_loop(err):
+                raise UnsafeReference(f"`{ref}` is a symlink loop", LINK_HINT) from None
+            cache[ref] = None  # missing, or a broken link
             return None
         if not real.is_relative_to(base):
             raise UnsafeReference(f"`{ref}` is a symlink leading outside the project",

@@ -26,7 +26,8 @@ from jsonschema.exceptions import SchemaError
 from casebank.bank.case import (Case, CaseInput, CheckSpec, FieldPath, Message, PassRule,
                                 Position, ScriptedResult, Source, Tool, render_field)
 from casebank.bank.config import Config
-from casebank.bank.files import ReadFile, UnsafeReference, normalize_reference, project_reader
+from casebank.bank.files import (LINK_HINT, ReadFile, UnsafeReference, normalize_reference,
+                                 project_reader, resolve)
 from casebank.bank.limits import Limits
 from casebank.bank.new import PLACEHOLDER, placeholders, unwritten_input
 from casebank.bank.safeyaml import parse_yaml
@@ -564,7 +565,11 @@ def _case_files(config: Config, root: Path, paths: Sequence[str] | None,
             if not os.path.lexists(path):
                 problems.append(Problem(given, "no such file or folder"))
                 continue
-            real = path.resolve()
+            real = resolve(path)
+            if real is None:
+                problems.append(Problem(given, "this case file is a symlink loop", 1, 1,
+                                        hint=LINK_HINT))
+                continue
             if not real.is_relative_to(root):
                 problems.append(Problem(given, f"is outside the project ({namer(root) or '.'}"
                                         " holds casebank.yaml)",
@@ -580,15 +585,21 @@ def _case_files(config: Config, root: Path, paths: Sequence[str] | None,
                 found.setdefault(real, None)
     files = []
     for file in found:
-        real = file.resolve()
-        if not real.is_relative_to(root):
+        real = resolve(file)
+        if real is None:
+            problems.append(Problem(namer(file), "this case file is a symlink loop", 1, 1,
+                                    hint=LINK_HINT))
+        elif not real.is_relative_to(root):
             problems.append(Problem(namer(file), "this case file is a symlink leading outside "
                                     "the project", 1, 1, hint="commit the file itself"))
+        elif file.is_symlink() and not real.exists():
+            problems.append(Problem(namer(file), "this case file is a symlink to a file that "
+                                    "does not exist", 1, 1, hint=LINK_HINT))
         elif not real.is_file():
             problems.append(Problem(namer(file), "not a regular file", 1, 1))
         else:
             files.append(file)
-    return sorted(files), problems
+    return sorted(files), sorted(problems, key=lambda p: p.path)  # not in os.walk's order
 
 
 def _walk(folder: Path) -> list[Path]:
