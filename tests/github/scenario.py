@@ -160,7 +160,7 @@ def parse_outputs(text: str) -> dict[str, str]:
 def run_action(project: Project, monkeypatch: Any, *, event_name: str, event: dict[str, Any],
                api_url: str | None, token: str | None = WRITE_TOKEN, sha: str | None = None,
                inputs: dict[str, str] | None = None, args: list[str] | None = None,
-               as_subprocess: bool = False) -> Result:
+               as_subprocess: bool = False, crash_expected: bool = False) -> Result:
     """Run ``casebank action`` in-process with the environment a runner would set."""
     runner = project.path.parent / "runner"
     runner.mkdir(exist_ok=True)
@@ -200,6 +200,6 @@ def run_action(project: Project, monkeypatch: Any, *, event_name: str, event: di
             code = main(["action", *(args or [])])
         stdout, stderr = out.getvalue(), err.getvalue()
     crash = runner / "crash.log"
-    assert not crash.exists(), crash.read_text()
+    assert crash.exists() == crash_expected, crash.read_text() if crash.exists() else "no crash"
     return Result(code, stdout, stderr, summary.read_text(),
                   parse_outputs(output.read_text()))

@@ -448,3 +448,31 @@ def test_a_pull_request_deleting_a_case_is_held_and_links_to_the_deleted_file(
            f"[cases/refund wrong account.yaml]({at_base}))" in comment.body
     assert f"/blob/{project.head}/cases/refund%20wrong%20account.yaml" not in comment.body
     assert "bank erosion" in comment.body
+
+
+def test_a_crash_while_reporting_still_completes_the_check_runs(tmp_path, monkeypatch,
+                                                                 fake) -> None:
+    # A check run left in_progress holds a pull request forever with nothing to read. Forged
+    # evidence (a fork's upload) whose check results have no line is one way to crash there.
+    project = make_project(tmp_path)
+    seed(fake, project)
+    event = payload("pull_request.synchronize", project)
+    run_action(project, monkeypatch, event_name="pull_request", event=event, api_url=fake.url,
+               token=None)
+    evidence_file = project.path / ".casebank" / "evidence.json"
+    doc = json.loads(evidence_file.read_text())
+    for sample in doc["cases"][0]["samples"]:
+        for check in sample["checks"]:
+            check["line"] = None
+    doc["cases"][0]["line"] = None
+    (project.path / "upload").mkdir()
+    (project.path / "upload" / "evidence.json").write_text(json.dumps(doc))
+    result = run_action(project, monkeypatch, event_name="pull_request", event=event,
+                        api_url=fake.url, inputs={"MODE": "merge", "EVIDENCE": "upload"},
+                        crash_expected=True)
+    assert result.code == 4
+    runs = runs_by_name(fake)
+    assert {name: (run.status, run.conclusion) for name, run in runs.items()} == {
+        "casebank / changed": ("completed", "failure"),
+        "casebank / gate": ("completed", "failure")}
+    assert runs["casebank / gate"].output["title"] == "casebank could not finish"

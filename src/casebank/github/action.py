@@ -134,34 +134,37 @@ def run_action(inputs: Inputs, ctx: Context, *, out: TextIO = sys.stdout) -> int
                                                   ctx.run_url)
         started["gate"] = check_runs.start(api, names["gate"], event.head_sha, ctx.run_url)
     report = Report()
-    try:
+    comment_result = None
+    try:  # until the check runs are completed: whatever stops us completes them, saying so
         if inputs.mode == "merge":
             _merge(inputs, ctx, event, config, repo, evidence_path, report, out)
         else:
             _run(inputs, ctx, event, config, repo, evidence_path, report, api, started, links,
                  out)
+        verdict, evidence = report.verdict, report.evidence
+        assert verdict is not None and evidence is not None
+        links = replace(links, evidence_path=_shown_path(ctx, report.evidence_path
+                                                         or evidence_path))
+        report.exit_code = exit_code_for(verdict.decision, inputs.fail_on)
+
+        found = annotate.for_run(evidence, verdict)
+        if api is not None:
+            if "changed" in started and not started["changed"].completed:
+                _complete_changed(api, started["changed"], report, evidence, verdict, links)
+            check_runs.complete(
+                api, started["gate"],
+                check_runs.conclusion_for(verdict.decision, verdict.hold_conclusion),
+                markdown.gate_check(verdict, evidence, links), found)
+            if event.wants_comment and event.pull_number and inputs.comment != "off":
+                body = markdown.comment(verdict, evidence, check_name=inputs.check_name,
+                                        links=links)
+                comment_result = sticky.post(
+                    api, event.pull_number, body, check_name=inputs.check_name,
+                    state=markdown.comment_state(verdict, evidence), decision=verdict.decision,
+                    mode=inputs.comment)
     except BaseException as exc:
         _abandon(api, started, exc)
         raise
-    verdict, evidence = report.verdict, report.evidence
-    assert verdict is not None and evidence is not None
-    links = replace(links, evidence_path=_shown_path(ctx, report.evidence_path or evidence_path))
-    report.exit_code = exit_code_for(verdict.decision, inputs.fail_on)
-
-    found = annotate.for_run(evidence, verdict)
-    comment_result = None
-    if api is not None:
-        if "changed" in started and not started["changed"].completed:
-            _complete_changed(api, started["changed"], report, evidence, verdict, links)
-        check_runs.complete(api, started["gate"],
-                            check_runs.conclusion_for(verdict.decision, verdict.hold_conclusion),
-                            markdown.gate_check(verdict, evidence, links), found)
-        if event.wants_comment and event.pull_number and inputs.comment != "off":
-            body = markdown.comment(verdict, evidence, check_name=inputs.check_name, links=links)
-            comment_result = sticky.post(
-                api, event.pull_number, body, check_name=inputs.check_name,
-                state=markdown.comment_state(verdict, evidence), decision=verdict.decision,
-                mode=inputs.comment)
     if event.records_baseline:
         _record_baseline(repo, event, report, out)
 
