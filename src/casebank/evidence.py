@@ -237,7 +237,9 @@ def _malformed(path: Path, what: str, line: int | None = None) -> UserError:
 
 
 def _recover(path: Path, text: str) -> dict[str, Any]:
-    """Read a file whose footer is missing: header and whole case lines only."""
+    """Read a file whose footer is missing: header and whole case lines only. A last line cut
+    off mid-way (the run was killed while writing it) is left out: its case has no result,
+    which the gate reports as not run."""
     lines = text.split("\n")
     first = lines[0]
     if not (first.startswith('{"header": ') and first.endswith(",")):
@@ -257,6 +259,8 @@ def _recover(path: Path, text: str) -> dict[str, Any]:
         try:
             cases.append(json.loads(line[1:] if line.startswith(",") else line))
         except ValueError as exc:
+            if number == len(lines) and line:  # the last line, without its newline: cut off
+                break
             raise _malformed(path, f"case line is cut off or not JSON ({exc.msg})", number) from None
     return {"header": header, "cases": cases, "footer": None}
 

@@ -197,7 +197,7 @@ def test_incomplete_evidence_and_cases_not_run_never_ship():
     messages = [r.message for r in reasons(verdict)]
     assert "the run was interrupted; its evidence is partial" in messages
     assert "1 case not run (run interrupted): b" in messages
-    assert "1 selected case have no result in the evidence: c" in messages
+    assert "1 selected case has no result in the evidence: c" in messages
     assert verdict.coverage.not_run == {"b": "run interrupted", "c": "no result in the evidence"}
 
 

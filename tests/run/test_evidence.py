@@ -54,17 +54,34 @@ def test_a_file_cut_off_between_cases_reads_as_incomplete(project, server):
     assert read.complete is False and len(read.cases) == 2
 
 
-def test_a_file_cut_off_inside_a_case_is_a_user_error_naming_it(project, server):
+def test_a_file_cut_off_inside_its_last_case_reads_as_incomplete_and_the_gate_blocks(project,
+                                                                                     server):
     _two_case_run(project, server)
     text = (project.root / ".casebank" / "evidence.json").read_text()
     cut = project.root / "cut.json"
-    cut.write_text(text[: text.index("\n],") - 20])
+    cut.write_text(text[: text.index("\n],") - 20])  # killed while writing case b
+
+    read = evidence_file.read(cut)
+
+    assert read.complete is False and [c.case_id for c in read.cases] == ["a"]
+    gate = project.cli("gate", "--evidence", str(cut))
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    assert "the evidence is incomplete (the run did not finish)" in gate.stdout
+    assert "1 selected case has no result in the evidence: b" in gate.stdout
+
+
+def test_a_garbled_case_line_inside_the_file_is_a_user_error_naming_it(project, server):
+    _two_case_run(project, server)
+    lines = (project.root / ".casebank" / "evidence.json").read_text().split("\n")
+    lines[2] = lines[2][:-20]  # case a damaged, case b after it whole
+    broken = project.root / "broken.json"
+    broken.write_text("\n".join(lines[:4]) + "\n")
 
     with pytest.raises(UserError) as raised:
-        evidence_file.read(cut)
+        evidence_file.read(broken)
 
-    assert raised.value.message.startswith(f"{cut}:4: evidence file is truncated or malformed: "
-                                           "case line is cut off or not JSON")
+    assert raised.value.message.startswith(f"{broken}:3: evidence file is truncated or "
+                                           "malformed: case line is cut off or not JSON")
 
 
 @pytest.mark.parametrize("content, message", [

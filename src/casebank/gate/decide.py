@@ -386,8 +386,8 @@ def _run_reasons(evidence: Evidence, judged: list[_Judged]) -> list[Reason]:
     if missing:
         reasons.append(Reason(
             decision=BLOCK, rule="not run: unknown is never a pass",
-            message=f"{len(missing)} selected case{'s' if len(missing) > 1 else ''} "
-                    f"have no result in the evidence: {_short_list(missing)}",
+            message=f"{len(missing)} selected case{'s have' if len(missing) > 1 else ' has'} "
+                    f"no result in the evidence: {_short_list(missing)}",
             how_to_resolve="re-run so every selected case has a result; unknown is never a pass"))
     return reasons
 
