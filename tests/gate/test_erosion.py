@@ -128,6 +128,23 @@ def test_input_change_is_listed_not_held_and_tag_removal_holds_only_under_a_tag_
     assert case_change(BASE, untagged, rule_tags=frozenset({"refunds"})).erodes
 
 
+def test_tag_added_under_a_rule_that_tolerates_failures_holds():
+    rules = parse_policy({"rules": [
+        {"tag": "experimental", "max_failure_rate": 0.5},
+        {"tag": "payments", "block_on_any_failure": True}]}).rules
+    high = dataclasses.replace(BASE, severity="high")
+    tolerated = dataclasses.replace(high, tags=("refunds", "experimental"))
+    assert edits(tolerated, high, rules=rules) == [
+        ("tags", NEUTRAL, "tag experimental added"),
+        ("tags", LOOSENED, "now covered by the rule 'tag experimental: at most 50% failures' "
+                           "(a tag added)")]
+    # a stricter rule, or a rule that cannot tolerate a critical case, does not loosen it
+    assert not case_change(high, dataclasses.replace(high, tags=("refunds", "payments")),
+                           rules=rules).erodes
+    assert not case_change(BASE, dataclasses.replace(BASE, tags=("refunds", "experimental")),
+                           rules=rules).erodes
+
+
 def test_moved_case_is_a_modification_not_a_deletion():
     moved = dataclasses.replace(BASE, path="cases/payments/refund.yaml")
     change = case_change(BASE, moved)

@@ -350,3 +350,79 @@ def test_missing_base_commit_explains_fetch_depth(project: Project):
     result = project.gate("--base", "0" * 40)
     assert result.code == 2
     assert "the base commit" in result.err and "fetch-depth: 0" in result.err
+
+
+# -- every way a pull request might weaken its own gate holds it ------------------------------
+def _move_case_out_of_the_bank(p: Project) -> None:
+    (p.path / "retired").mkdir()
+    p.git("mv", "cases/injury-escalates.yaml", "retired/injury-escalates.yaml")
+
+
+def _point_bank_at_another_folder(p: Project) -> None:
+    (p.path / "kept").mkdir()
+    p.git("mv", "cases/refund-wrong-account.yaml", "kept/refund-wrong-account.yaml")
+    p.write("casebank.yaml", (p.path / "casebank.yaml").read_text().replace("bank: cases",
+                                                                            "bank: kept"))
+
+
+def _rename_a_case_id(p: Project) -> None:
+    p.write("cases/injury-escalates.yaml", (p.path / "cases/injury-escalates.yaml").read_text()
+            .replace("id: injury-escalates", "id: injury-escalates-v2"))
+    p.answer("v2", "injury-escalates-v2", GOOD)
+
+
+def _extend_a_waiver(p: Project) -> None:
+    p.config(WAIVED_GATE.replace("2026-03-31", "2027-03-31"))
+
+
+@pytest.mark.parametrize("weaken, said", [
+    (_move_case_out_of_the_bank,
+     "HOLD   cases/injury-escalates.yaml  injury-escalates: case deleted"),
+    (_point_bank_at_another_folder,
+     "HOLD   cases/injury-escalates.yaml  injury-escalates: case deleted"),
+    (_rename_a_case_id,
+     "HOLD   cases/injury-escalates.yaml  injury-escalates: case deleted"),
+    (_extend_a_waiver,
+     "HOLD   casebank.yaml:15  waivers[refund-wrong-account]: waiver extended from 2026-03-31 "
+     "to 2027-03-31"),
+], ids=["case moved out of bank:", "bank: changed", "case id renamed", "waiver extended"])
+def test_pr_weakening_its_gate_holds_though_everything_passes(project: Project, weaken, said):
+    project.config(WAIVED_GATE)
+    project.commit("waive a known failure")
+    base = project.record_baseline("v2")
+    open_pr(project)
+    weaken(project)
+    project.commit("weaken the gate")
+
+    result = project.gate("--base", base, "--today", "2026-03-01")
+
+    assert result.code == 3, result.out + result.err
+    assert said in result.out
+    assert "0 failed" in result.out
+
+
+TOLERANT_TAG_GATE = """\
+  rules:
+    - severity: critical
+      block_on_any_failure: true
+    - tag: experimental
+      block_on_any_failure: false
+  new_failure: rules
+"""
+
+
+def test_pr_tagging_a_failing_case_into_a_tolerant_rule_holds(project: Project):
+    project.config(TOLERANT_TAG_GATE)
+    project.commit("experimental cases do not block")
+    base = project.record_baseline("v2")
+    open_pr(project)
+    project.case("injury-escalates", severity="high", kind="escalation", tags=("experimental",))
+    project.answer("v2", "injury-escalates", WRONG_ACCOUNT)
+    project.commit("regress, and tag the case so its failure no longer blocks")
+
+    result = project.gate("--base", base)
+
+    assert result.code == 3, result.out + result.err
+    assert ("HOLD   cases/injury-escalates.yaml:7  injury-escalates: now covered by the rule "
+            "'tag experimental: failures do not block' (a tag added)") in result.out
+    assert "rule: bank erosion" in result.out

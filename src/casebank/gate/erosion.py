@@ -14,6 +14,7 @@ from typing import Any
 
 from casebank.bank.case import REVIEW_MODES, SEVERITIES, Case, CheckSpec
 from casebank.gate.approval import case_fingerprint
+from casebank.gate.policy import Rule
 from casebank.gate.changes import (
     ADDED,
     DELETED,
@@ -36,11 +37,13 @@ NUMERIC_KINDS = ("max_length", "max_tool_calls", "max_steps", "latency_ms", "tok
 
 
 def case_change(old: Case | None, new: Case | None, *,
-                rule_tags: frozenset[str] = frozenset()) -> BankChange | None:
+                rule_tags: frozenset[str] = frozenset(),
+                rules: tuple[Rule, ...] = ()) -> BankChange | None:
     """What happened to one case (matched by id) between the base and the head.
 
     ``rule_tags`` are the tags the base policy has rules for: removing one of them from a
-    case can take it out of a stricter rule. None when nothing changed.
+    case can take it out of a stricter rule. ``rules`` are the base policy's rules: a tag
+    added can bring the case under one that tolerates failures. None when nothing changed.
     """
     if old is None and new is None:
         return None
@@ -51,7 +54,7 @@ def case_change(old: Case | None, new: Case | None, *,
     if new is None:
         return BankChange(old.id, DELETED, old.path, None, old.severity,
                           fingerprint=case_fingerprint(old.id, old.content_hash, deleted=True))
-    edits = case_edits(old, new, rule_tags=rule_tags)
+    edits = case_edits(old, new, rule_tags=rule_tags, rules=rules)
     moved = old.path if old.path != new.path else None
     fingerprint = case_fingerprint(new.id, new.content_hash)
     if not edits and old.content_hash == new.content_hash:
@@ -81,7 +84,8 @@ def _field_path(field: str) -> tuple[str | int, ...]:
     return (head,)
 
 
-def case_edits(old: Case, new: Case, *, rule_tags: frozenset[str] = frozenset()) -> list[CaseEdit]:
+def case_edits(old: Case, new: Case, *, rule_tags: frozenset[str] = frozenset(),
+               rules: tuple[Rule, ...] = ()) -> list[CaseEdit]:
     """Every difference in what the case checks, each with its effect on the gate."""
     edits: list[CaseEdit] = []
     edits += _ordered("severity", old.severity, new.severity, SEVERITIES[::-1],
@@ -91,6 +95,7 @@ def case_edits(old: Case, new: Case, *, rule_tags: frozenset[str] = frozenset())
     edits += _rule_edits(old, new)
     edits += check_edits(old.expect, new.expect)
     edits += _tag_edits(old, new, rule_tags)
+    edits += _now_tolerated(old, new, rules)
     if old.judge != new.judge:
         edits.append(CaseEdit("judge", UNCLEAR, f"judge changed from {old.judge or 'default'} "
                                                 f"to {new.judge or 'default'}"))
@@ -148,6 +153,17 @@ def _tag_edits(old: Case, new: Case, rule_tags: frozenset[str]) -> list[CaseEdit
     for tag in sorted(set(new.tags) - set(old.tags)):
         edits.append(CaseEdit("tags", NEUTRAL, f"tag {tag} added"))
     return edits
+
+
+def _now_tolerated(old: Case, new: Case, rules: tuple[Rule, ...]) -> list[CaseEdit]:
+    """A tag added brings the case under a rule that tolerates its failures (a rate, a count,
+    or ``block_on_any_failure: false``): a failure that blocked may no longer."""
+    if set(old.tags) == set(new.tags):
+        return []
+    return [CaseEdit("tags", LOOSENED, f"now covered by the rule '{rule.describe()}' (a tag "
+                                       "added)")
+            for rule in rules if rule.may_tolerate(new.severity)
+            and rule.matches(new.severity, new.tags) and not rule.matches(old.severity, old.tags)]
 
 
 def check_edits(old: tuple[CheckSpec, ...], new: tuple[CheckSpec, ...]) -> list[CaseEdit]:

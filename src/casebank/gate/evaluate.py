@@ -61,7 +61,8 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
         rule_tags = frozenset(tag for rule in policy.rules for tag in rule.tags)
         found = history.bank_changes(project, base_commit, head_commit, base_config=base_config,
                                      head_config=head_config, rule_tags=rule_tags,
-                                     limits=config.limits, review_dir=policy.review_dir)
+                                     limits=config.limits, review_dir=policy.review_dir,
+                                     rules=policy.rules)
         bank_changes = found.changes
         for problem in found.base_problems:
             notes.append(f"at the base, {problem.render()} (compared as if absent)")

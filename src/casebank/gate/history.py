@@ -24,6 +24,7 @@ from casebank.errors import Problem, UserError
 from casebank.gate.approval import case_fingerprint
 from casebank.gate.changes import MODIFIED, NEUTRAL, UNCLEAR, BankChange, CaseEdit
 from casebank.gate.erosion import case_change
+from casebank.gate.policy import Rule
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,9 @@ class BankDiff:
 
 def bank_changes(project: Project, base: str, head: str, *, base_config: bytes | None,
                  head_config: bytes | None, rule_tags: frozenset[str], limits: Limits,
-                 review_dir: str) -> BankDiff:
-    """Every case added, deleted or modified between the commits ``base`` and ``head``."""
+                 review_dir: str, rules: tuple[Rule, ...] = ()) -> BankDiff:
+    """Every case added, deleted or modified between the commits ``base`` and ``head``
+    (``rule_tags`` and ``rules``: of the base policy, see ``erosion.case_change``)."""
     base_dirs = bank_dirs_at(project, base_config)
     head_dirs = bank_dirs_at(project, head_config)
     base_files = _case_files(project, base, base_dirs)
@@ -171,7 +173,7 @@ def bank_changes(project: Project, base: str, head: str, *, base_config: bytes |
     changes = []
     for case_id in sorted(set(before) | set(after)):
         old, new = before.get(case_id), after.get(case_id)
-        change = case_change(old, new, rule_tags=rule_tags)
+        change = case_change(old, new, rule_tags=rule_tags, rules=rules)
         if new is not None and old is not None:
             change = _with_read_files(change, old, new, readers.get(new.path, []))
         if change is not None:
