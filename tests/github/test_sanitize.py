@@ -131,3 +131,12 @@ def test_bidirectional_overrides_cannot_reorder_what_a_reviewer_reads() -> None:
         assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
                                            "\u2069"), render.__name__
         assert "21_zib_tcca" in text.replace("\\_", "_")
+
+
+def test_an_at_after_any_non_word_character_is_neutralised() -> None:
+    # GitHub links "@name" after the start or any non-word character ((?:^|\W)@ in its
+    # mention filter): a backslash, a backtick, a slash or another @ before it do not stop it.
+    for text in ("\\@octocat", "`@octocat", "see /@octocat", "a@@octocat", "(@octocat)"):
+        for render in (sanitize.inline, sanitize.html, sanitize.message):
+            assert "@octocat" not in render(text), (render.__name__, text)
+    assert sanitize.inline("ops@example.com") == "ops@example.com"  # an email: left alone

@@ -19,8 +19,9 @@ import re
 
 ZWSP = "\u200b"
 
-# @user, @org/team: GitHub links (and notifies) an @ not preceded by a word character.
-_MENTION = re.compile(r"(?<![\w@`/\\])@(?=[A-Za-z0-9])")
+# @user, @org/team: GitHub links (and notifies) an @ at the start or after any non-word
+# character, a backslash, backtick, slash or another @ included; only emails are left alone.
+_MENTION = re.compile(r"(?<!\w)@(?=[A-Za-z0-9])")
 # A workflow command is a log line starting with "::" (leading whitespace allowed).
 _COMMAND = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
 # C0/C1 controls except tab and newline (ESC too, so terminal colour codes go), bidirectional
