@@ -91,6 +91,12 @@ BAD_FILES = [
      "expect: ...), not null"),
     ("a number too long to read", replace("samples: 2", "samples: " + "9" * 5000), 28,
      "samples: `" + "9" * 39 + "…` is not a valid int (5,000 characters long)"),
+    ("10,000 checks", BASE + "".join(f"  - contains: w{i}\n" for i in range(10_000)), 30,
+     "expect: holds 10,002 checks (counting those inside any_of, all_of and not), more than "
+     "the 200 a case may have"),
+    ("checks nested in any_of", replace("  - contains: refund", "  - any_of:\n" + "".join(
+        f"      - regex: \"\\\\p{{L}}{{{i}}}\"\n" for i in range(300))), 30,
+     "expect: holds 302 checks (counting those inside any_of, all_of and not)"),
     ("a date that does not exist", replace("date: 2026-01-02", "date: 2026-02-30"), 7,
      "`2026-02-30` is not a date"),
 ]

@@ -28,7 +28,7 @@ from casebank.bank.case import (Case, CaseInput, CheckSpec, FieldPath, Message, 
 from casebank.bank.config import Config
 from casebank.bank.files import (LINK_HINT, ReadFile, UnsafeReference, normalize_reference,
                                  project_reader, resolve)
-from casebank.bank.limits import Limits
+from casebank.bank.limits import MAX_CHECKS, Limits
 from casebank.bank.new import PLACEHOLDER, placeholders, unwritten_input
 from casebank.bank.safeyaml import parse_yaml
 from casebank.bank.schema import CASE, did_you_mean, locate, schema_problems
@@ -95,6 +95,12 @@ class _CaseReader:
 
     def case(self, raw: dict[str, Any], data: bytes) -> Case | list[Problem]:
         validate = _check_validators()
+        checks = _count_checks(raw.get("expect"), validate.kinds)
+        if checks > MAX_CHECKS:  # before validating any of them: each may be costly
+            self.problem(("expect",), f"holds {checks:,} checks (counting those inside "
+                         f"any_of, all_of and not), more than the {MAX_CHECKS} a case may have",
+                         "split it into several cases, each a lesson of its own")
+            return self.problems
         schema = schema_problems(CASE, raw, self.positions, self.path)
         schema_ok = not schema
         if validate.item is not None:  # the checks stage explains expect items in its words
@@ -346,6 +352,7 @@ class _Validators:
     files: Callable[[CheckSpec], list[str]] | None
     # validate_item without its shape (JSON Schema) pass, for items the case schema passed
     meaning: Callable[..., list[Problem]] | None = None
+    kinds: dict[str, Any] = field(default_factory=dict)  # the check kinds, by name
 
 
 @functools.cache
@@ -360,7 +367,23 @@ def _check_validators() -> _Validators:
         meaning = functools.partial(_argument_problems, check.KINDS)
     return _Validators(getattr(check, "validate_item", None),
                        getattr(check, "validate_spec", None),
-                       getattr(check, "referenced_files", None), meaning)
+                       getattr(check, "referenced_files", None), meaning,
+                       getattr(check, "KINDS", None) or {})
+
+
+def _count_checks(items: Any, kinds: dict[str, Any]) -> int:
+    """How many checks ``expect:`` holds, those nested in composites (any_of...) included."""
+    if not isinstance(items, list):
+        return 0
+    count = 0
+    pending = list(items)
+    while pending:
+        item = pending.pop()
+        count += 1
+        names = [key for key in item if key != "name"] if isinstance(item, dict) else []
+        if len(names) == 1 and names[0] in kinds:
+            pending += [child for _, child in kinds[names[0]].children(item[names[0]])]
+    return count
 
 
 def _argument_problems(kinds: dict[str, Any], item: dict[str, Any], *, root: Path,
