@@ -426,3 +426,48 @@ def test_pr_tagging_a_failing_case_into_a_tolerant_rule_holds(project: Project):
     assert ("HOLD   cases/injury-escalates.yaml:7  injury-escalates: now covered by the rule "
             "'tag experimental: failures do not block' (a tag added)") in result.out
     assert "rule: bank erosion" in result.out
+
+
+CONFIDENT_PASS = '{"verdict": "pass", "confidence": 0.95, "rationale": "it apologises first"}'
+
+
+def test_pr_changing_the_judge_holds_and_leaving_it_alone_does_not(project: Project):
+    with ModelServer(latency_ms=0) as server:
+        server.add_rule(Rule(reply=CONFIDENT_PASS))
+        project.config(extra=judge_config(server.url) + f"""  lenient:
+    kind: openai
+    base_url: {server.url}
+    model: says-yes-1
+""")
+        judge_case(project, "tone-judge")
+        project.answer("v2", "tone-judge", "We are sorry; a refund is not possible for gifts.")
+        project.commit("a case graded by the grader judge")
+        base = project.record_baseline("v2")
+        open_pr(project)
+        project.answer("v2", "tone-judge", "Sorry! No refund for gifts.")
+        project.commit("new agent wording")
+        assert project.gate("--base", base).code == 0  # the judge is untouched: nothing holds
+
+        config = project.path / "casebank.yaml"
+        config.write_text(config.read_text().replace("model: judge-1", "model: says-yes-1"))
+        project.commit("grade with a more forgiving model")
+        result = project.gate("--base", base)
+        assert result.code == 3, result.out + result.err
+        assert ("HOLD   casebank.yaml:9  targets.grader: the judge target grader changed (model, "
+                "URL or params): it may grade more leniently; review it") in result.out
+        assert "rule: policy loosened" in result.out
+
+        approved = project.cli("review", "--approve-policy", "--config", str(config),
+                               "--rationale", "says-yes-1 agrees with people on our set",
+                               "--reviewer", "@ai-safety")
+        assert approved.code == 0, approved.err
+        project.commit("approve the new judge")
+        assert project.gate("--base", base).code == 0
+
+        config.write_text(config.read_text() + "judge: lenient\n")
+        project.commit("and make the forgiving one the default judge")
+        again = project.gate("--base", base)
+
+    assert again.code == 3, again.out
+    assert ("judge: the default judge changed from none to lenient: it may grade more leniently; "
+            "review it") in again.out

@@ -51,20 +51,44 @@ def case_fingerprint(case_id: str, content_hash: str, *, deleted: bool = False) 
     return _sha(f"{kind}\0{case_id}\0{content_hash}")
 
 
-def policy_fingerprint(gate: Any) -> str:
-    """What approving a policy change names: the new ``gate:`` section, canonically."""
-    return _sha("policy\0" + json.dumps(yamlfile.plain(gate), sort_keys=True,
-                                        ensure_ascii=False, separators=(",", ":")))
+def policy_fingerprint(gate: Any, judges: Any = None) -> str:
+    """What approving a policy change names: the new ``gate:`` section, and the judges that
+    grade ``judge`` checks (``judges_of``; None when the project has none), canonically."""
+    text = "policy\0" + _canonical(gate)
+    if judges:
+        text += "\0judges\0" + _canonical(judges)
+    return _sha(text)
 
 
-def policy_fingerprint_of(config_bytes: bytes) -> str:
-    """``policy_fingerprint`` of the ``gate:`` section in a casebank.yaml's bytes."""
+def _canonical(value: Any) -> str:
+    return json.dumps(yamlfile.plain(value), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def config_mapping(config_bytes: bytes) -> dict[str, Any]:
+    """A casebank.yaml's bytes as a mapping (empty when it is not one)."""
     from casebank.bank.limits import Limits
     from casebank.bank.safeyaml import parse_yaml
 
     doc = parse_yaml("casebank.yaml", config_bytes, Limits())
-    raw = doc.data if not isinstance(doc, list) and isinstance(doc.data, dict) else {}
-    return policy_fingerprint(raw.get("gate"))
+    return doc.data if not isinstance(doc, list) and isinstance(doc.data, dict) else {}
+
+
+def judges_of(config: dict[str, Any]) -> dict[str, Any] | None:
+    """What grades ``judge`` checks in a casebank.yaml mapping: its ``judge:`` and the targets
+    that can judge (kind openai); None when it has neither."""
+    targets = config.get("targets") if isinstance(config.get("targets"), dict) else {}
+    able = {name: t for name, t in targets.items() if isinstance(t, dict)
+            and t.get("kind") == "openai"}
+    if config.get("judge") is None and not able:
+        return None
+    return {"judge": config.get("judge"), "targets": able}
+
+
+def policy_fingerprint_of(config_bytes: bytes) -> str:
+    """``policy_fingerprint`` of the ``gate:`` section and the judges in a casebank.yaml."""
+    raw = config_mapping(config_bytes)
+    return policy_fingerprint(raw.get("gate"), judges_of(raw))
 
 
 def _sha(text: str) -> str:

@@ -17,11 +17,17 @@ from casebank.errors import UserError
 from casebank.evidence import Evidence
 from casebank.gate import baseline as baselines
 from casebank.gate import history
-from casebank.gate.approval import POLICY, Approval, load_approvals_at, policy_fingerprint_of
+from casebank.gate.approval import (
+    POLICY,
+    Approval,
+    config_mapping,
+    load_approvals_at,
+    policy_fingerprint_of,
+)
 from casebank.gate.changes import BankChange, PolicyChange
 from casebank.gate.decide import decide
 from casebank.gate.policy import Policy, policy_from_config, policy_from_yaml
-from casebank.gate.policy_changes import compare_policies
+from casebank.gate.policy_changes import compare_judges, compare_policies
 from casebank.gate.review import Review, load_reviews, load_reviews_at
 from casebank.gate.verdict import Verdict
 
@@ -58,6 +64,9 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
             policy = policy_from_yaml(base_config,
                                       source=f"{project.config} at {base_commit[:12]}")
             policy_changes = compare_policies(policy, head_policy, path=project.config)
+            policy_changes += compare_judges(
+                config_mapping(base_config), config.raw, _judges_asked(evidence),
+                path=project.config, line_of=lambda field: config.problem(field, "").line)
         rule_tags = frozenset(tag for rule in policy.rules for tag in rule.tags)
         found = history.bank_changes(project, base_commit, head_commit, base_config=base_config,
                                      head_config=head_config, rule_tags=rule_tags,
@@ -86,6 +95,13 @@ def evaluate(config: Any, evidence: Evidence, *, repo: Path, base: str | None = 
     return decide(policy, evidence, baseline=baseline, reviews=reviews,
                   bank_changes=bank_changes, policy_changes=policy_changes, today=today,
                   baseline_label=baseline_label, notes=notes)
+
+
+def _judges_asked(evidence: Evidence) -> set[str]:
+    """The judge targets named by the judge checks of a run (the default one is ``judge:``)."""
+    return {check.evidence["target"] for case in evidence.cases for sample in case.samples
+            for check in sample.checks
+            if check.kind == "judge" and isinstance(check.evidence.get("target"), str)}
 
 
 def _approve_case(change: BankChange, approvals: dict[str, Approval]) -> BankChange:

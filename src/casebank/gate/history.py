@@ -19,9 +19,8 @@ from casebank.bank.case import Case
 from casebank.bank.files import UnsafeReference, normalize_reference
 from casebank.bank.limits import Limits
 from casebank.bank.load import CASE_SUFFIXES, parse_case
-from casebank.bank.safeyaml import parse_yaml
 from casebank.errors import Problem, UserError
-from casebank.gate.approval import case_fingerprint
+from casebank.gate.approval import case_fingerprint, config_mapping
 from casebank.gate.changes import MODIFIED, NEUTRAL, UNCLEAR, BankChange, CaseEdit
 from casebank.gate.erosion import case_change
 from casebank.gate.policy import Rule
@@ -72,9 +71,7 @@ def bank_dirs_at(project: Project, data: bytes | None) -> tuple[str, ...]:
     """The bank folders (repo-relative) named by a casebank.yaml's ``bank:`` (default cases)."""
     if data is None:
         return ()
-    doc = parse_yaml(project.config, data, Limits())
-    raw = doc.data if not isinstance(doc, list) and isinstance(doc.data, dict) else {}
-    given = raw.get("bank", "cases")
+    given = config_mapping(data).get("bank", "cases")
     folders = [given] if isinstance(given, str) else [g for g in given or [] if isinstance(g, str)]
     out = []
     for folder in folders:

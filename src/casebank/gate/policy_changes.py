@@ -2,10 +2,14 @@
 
 The gate always applies the base's policy; this list tells reviewers what the change would
 do once merged. A lower threshold, a new or extended waiver, a rule removed, errors or new
-failures no longer blocking: loosened (the verdict holds). Tightening is listed, never held.
+failures no longer blocking: loosened (the verdict holds); another judge, or a judge target
+defined differently: unclear (held the same way). Tightening is listed, never held.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from casebank.gate.changes import LOOSENED, NEUTRAL, TIGHTENED, UNCLEAR, PolicyChange
 from casebank.gate.policy import Policy, Rule, percent
@@ -127,4 +131,29 @@ def _waiver_changes(old: Policy, new: Policy, path: str) -> list[PolicyChange]:
             changes.append(PolicyChange(f"waivers[{case_id}]", TIGHTENED,
                                         f"waiver removed (was until {waiver.expires.isoformat()})",
                                         path, new.lines.get("waivers")))
+    return changes
+
+
+def compare_judges(old: dict[str, Any], new: dict[str, Any], used: set[str], *,
+                   path: str = "casebank.yaml",
+                   line_of: Callable[[tuple[str, ...]], int | None] = lambda field: None,
+                   ) -> list[PolicyChange]:
+    """The judge that grades ``judge`` checks, in the base's casebank.yaml mapping ``old`` and
+    the head's ``new``: another default judge, or a judge target defined differently (another
+    model, URL or params), may grade more leniently: unclear, held like a loosening.
+    ``used`` names the judge targets the run asked (besides the default ``judge:``)."""
+    changes = []
+    before, after = old.get("judge"), new.get("judge")
+    if before != after:
+        changes.append(PolicyChange("judge", UNCLEAR, f"the default judge changed from "
+                                    f"{before or 'none'} to {after or 'none'}: it may grade more "
+                                    "leniently; review it", path, line_of(("judge",))))
+    old_targets = old.get("targets") if isinstance(old.get("targets"), dict) else {}
+    new_targets = new.get("targets") if isinstance(new.get("targets"), dict) else {}
+    names = used | {name for name in (before, after) if isinstance(name, str)}
+    for name in sorted(names):
+        if name in old_targets and old_targets[name] != new_targets.get(name):
+            changes.append(PolicyChange(f"targets.{name}", UNCLEAR, f"the judge target {name} "
+                                        "changed (model, URL or params): it may grade more "
+                                        "leniently; review it", path, line_of(("targets", name))))
     return changes
