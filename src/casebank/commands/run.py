@@ -10,8 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from casebank.errors import ExitCode, UserError
+
+if TYPE_CHECKING:
+    from casebank.bank.case import Case
+    from casebank.bank.config import Config
+    from casebank.bank.load import Bank
 
 NAME = "run"
 HELP = "Run cases against a target and write the evidence file (and JUnit XML)."
@@ -25,6 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--select", metavar="EXPR", action="append", default=[],
                         help="only cases matching EXPR, e.g. id:refund-wrong-account, tag:refunds, "
                              "severity:>=high (comma = or; repeat the flag = and)")
+    parser.add_argument("--changed", action="store_true",
+                        help="only the cases the change since --base adds or affects (case files "
+                             "added or modified, cases reading a changed file); the whole bank "
+                             "when the configuration changed. Reads the git diff, not the bank")
+    parser.add_argument("--base", metavar="REV",
+                        help="with --changed: the commit the change is compared with (from its "
+                             "merge base with --head), e.g. origin/main")
+    parser.add_argument("--head", metavar="REV",
+                        help="with --changed: the commit whose case files run (default: HEAD)")
     parser.add_argument("--shard", metavar="I/N", help="run shard I of N of the selected cases")
     parser.add_argument("--concurrency", type=int, metavar="N",
                         help="most requests in flight (default: run.concurrency, else 8)")
@@ -48,7 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from casebank.bank.config import load_config
-    from casebank.bank.load import load_bank
     from casebank.report.junit import write_junit
     from casebank.report.terminal import print_summary
     from casebank.run import execute, exit_code
@@ -57,25 +71,26 @@ def run(args: argparse.Namespace) -> int:
 
     if args.concurrency is not None and args.concurrency < 1:
         raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
+    _check_changed_flags(args)
     shard = parse_shard(args.shard) if args.shard else None
     config = load_config(Path(args.config))
-    bank = load_bank(config)
-    if bank.problems:
-        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
-                        "(`casebank validate` lists them too)", list(bank.problems))
-    cases = list(bank.cases)
-    suite, reason = "full", None
+    if args.changed:
+        cases, suite, bank_size, reason = _changed(config, args.base, args.head)
+    else:
+        bank = _valid_bank(config)
+        cases, bank_size = list(bank.cases), len(bank.cases)
+        suite, reason = "full", None
     if args.select:
         cases = select_cases(cases, args.select)
         suite = "selected"
-        reason = f"--select {describe(args.select)}: {len(cases)} of {len(bank.cases)} cases"
+        reason = f"--select {describe(args.select)}: {len(cases)} of {bank_size} cases"
         if not cases:
             raise UserError(f"--select {describe(args.select)} matches none of the "
-                            f"{len(bank.cases)} cases in the bank")
+                            f"{bank_size} cases in the bank")
     if args.record:
         _check_recordable(config.root, suite, shard)
     out = Path(args.out) if args.out else Path(config.root) / DEFAULT_OUT
-    evidence = execute(config, cases, target=args.target, suite=suite, bank_size=len(bank.cases),
+    evidence = execute(config, cases, target=args.target, suite=suite, bank_size=bank_size,
                        evidence_path=out, concurrency=args.concurrency,
                        use_cache=not args.no_cache, shard=shard, progress=args.progress,
                        not_selected_reason=reason,
@@ -93,6 +108,64 @@ def run(args: argparse.Namespace) -> int:
         print("casebank: the run is incomplete (target errors or interrupted): exit 4",
               file=sys.stderr)
     return int(code)
+
+
+def _valid_bank(config: Config) -> Bank:
+    """The whole bank; any problem in it stops the run (exit 2), each at its file:line."""
+    from casebank.bank.load import load_bank
+
+    bank = load_bank(config)
+    if bank.problems:
+        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
+                        "(`casebank validate` lists them too)", list(bank.problems))
+    return bank
+
+
+def _check_changed_flags(args: argparse.Namespace) -> None:
+    """--changed needs --base; --base and --head mean nothing without it (exit 2)."""
+    if args.changed:
+        if not args.base:
+            raise UserError("--changed needs --base REV, the commit the change is compared "
+                            "with, e.g. --changed --base origin/main")
+        if args.select:
+            raise UserError("--changed and --select do not combine: the changed suite is "
+                            "already a selection; use one of them")
+        if args.record:
+            raise UserError("--record needs the whole bank in one run: drop --changed")
+    elif args.base or args.head:
+        flag = "--base" if args.base else "--head"
+        raise UserError(f"{flag} goes with --changed: casebank run --changed --base REV "
+                        "[--head REV] runs the cases the change since REV adds or affects")
+
+
+def _changed(config: Config, base: str, head: str | None
+             ) -> tuple[list[Case], str, int, str | None]:
+    """(cases, suite, bank size, why the rest was left out) of the changed suite.
+
+    Reads the git diff, the changed files and the bank index, not the bank; only when the
+    configuration changed (no subset can show what that does) is the whole bank loaded.
+    """
+    from casebank import git
+    from casebank.select.changed import changed_suite
+
+    found = changed_suite(Path(config.root), config, None, base, head or "HEAD")
+    checkout = git.head_commit(config.root)
+    if found.full_required:
+        bank = _valid_bank(config)
+        _note(f"{found.why} Running all {len(bank.cases)} cases.")
+        return list(bank.cases), "full", len(bank.cases), None
+    _note(found.why)
+    if checkout is not None and found.head != checkout:
+        _note(f"the case files are read at --head {found.head[:12]}; casebank.yaml and the "
+              f"targets come from the checkout ({checkout[:12]})")
+    elif git.is_dirty(config.root):
+        _note("uncommitted changes are not part of the changed suite, which compares commits "
+              "(the merge base with --base and HEAD): commit them to include them")
+    return found.cases, "changed", found.bank_size, found.not_selected_reason()
+
+
+def _note(text: str) -> None:
+    print(f"casebank: {text}", file=sys.stderr)
 
 
 def _check_recordable(root: Path, suite: str, shard: tuple[int, int] | None) -> None:

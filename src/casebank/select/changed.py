@@ -47,6 +47,13 @@ class ChangedSuite:
     bank_size: int = 0  # case files in the bank at head (counted, not parsed, without a Bank)
     referencing: dict[str, list[str]] = field(default_factory=dict)  # case id -> changed files it reads
 
+    def not_selected_reason(self) -> str:
+        """What a run of only these cases leaves out and why, for the evidence."""
+        left = max(self.bank_size - len(self.cases), 0)
+        return (f"changed suite: {len(self.cases)} of {_plural(self.bank_size, 'case')} "
+                f"selected; the other {left} were left out: the change touches neither their "
+                f"case files nor a file they read. {self.why}")
+
 
 @dataclass(frozen=True)
 class _Project:
