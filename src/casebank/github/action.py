@@ -45,6 +45,7 @@ class Selection:
     cases: list[Any]
     suite: str  # full | changed
     why: str = ""
+    bank_size: int = 0  # cases in the bank (for a changed suite: counted by the bank index)
 
 
 @dataclass
@@ -214,28 +215,43 @@ def _shown_path(ctx: Context, path: Path | None) -> str | None:
         return str(path)
 
 
-def _select(inputs: Inputs, event: Event, config: Any, bank: Any, repo: Path,
+def _select(inputs: Inputs, event: Event, config: Any, repo: Path,
             report: Report) -> tuple[Selection | None, Selection]:
-    """(changed cases to run first or None, the selection the gate decides on)."""
-    every = Selection(list(bank.cases), "full", "full suite: every case in the bank")
-    changed = None
-    if event.base_sha:  # also for the full suite: the changed check lists these cases
-        from casebank.select.changed import changed_suite
+    """(changed cases to run first or None, the selection the gate decides on).
 
-        found = changed_suite(repo, config, bank, event.base_sha, event.head_sha)
-        report.changed_ids = [c.id for c in found.cases]
-        report.changed_why = found.why
-        changed = Selection(list(found.cases), "changed", found.why)
-        full_needed = found.full_required
-    else:
-        full_needed = True
-    if inputs.suite == "full" or event.full_suite_required:
+    Only a run of the whole bank loads it (and stops on any invalid case file in it). A
+    changed-suite run reads the git diff, the changed case files and the bank index: an
+    invalid case file the change does not touch is the base branch's (whose full runs report
+    it), and does not stop the pull request's changed suite.
+    """
+    from casebank.select.changed import changed_suite
+
+    if inputs.suite == "full" or event.full_suite_required or not event.base_sha:
+        bank = _load_bank(config)
+        every = Selection(list(bank.cases), "full", "full suite: every case in the bank",
+                          len(bank.cases))
+        if event.base_sha:  # also for the full suite: the changed check lists these cases
+            _note_changed(report, changed_suite(repo, config, bank, event.base_sha,
+                                                event.head_sha))
         return None, every
-    if changed is None:  # no base to compare with: nothing can be "changed"
-        return None, replace(every, why="full suite: no base commit to compare with")
-    if inputs.suite == "changed" or not full_needed:
-        return None, changed
-    return changed, replace(every, why=f"full suite after the changed cases: {changed.why}")
+    found = changed_suite(repo, config, None, event.base_sha, event.head_sha)
+    _note_changed(report, found)
+    if inputs.suite == "changed" or not found.full_required:
+        return None, Selection(list(found.cases), "changed", found.not_selected_reason(),
+                               found.bank_size)
+    # auto, and the configuration changed: the changed cases first, then the whole bank (the
+    # changed cases taken from it, so both runs read the same case files)
+    bank = _load_bank(config)
+    found = changed_suite(repo, config, bank, event.base_sha, event.head_sha)
+    first = Selection(list(found.cases), "changed", found.not_selected_reason(),
+                      len(bank.cases))
+    return first, Selection(list(bank.cases), "full",
+                            f"full suite after the changed cases: {found.why}", len(bank.cases))
+
+
+def _note_changed(report: Report, found: Any) -> None:
+    report.changed_ids = [c.id for c in found.cases]
+    report.changed_why = found.why
 
 
 def _run(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
@@ -243,21 +259,20 @@ def _run(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
          started: dict[str, check_runs.CheckRun], links: markdown.Links, out: TextIO) -> None:
     from casebank.run import execute
 
-    bank = _load_bank(config)
-    first, selection = _select(inputs, event, config, bank, repo, report)
+    first, selection = _select(inputs, event, config, repo, report)
     if first is not None:
         # auto: the changed cases first, so their check completes before the full run.
         first_path = evidence_path.with_name(evidence_path.stem + ".changed-first.json")
-        _say(out, f"changed suite first: {len(first.cases)} case(s); {first.why}")
+        _say(out, f"changed suite first: {len(first.cases)} case(s); {report.changed_why}")
         first_evidence = execute(config, first.cases, target=inputs.target, suite="changed",
-                                 bank_size=len(bank.cases), evidence_path=first_path,
+                                 bank_size=first.bank_size, evidence_path=first_path,
                                  not_selected_reason=first.why)
         if api is not None and "changed" in started:
             verdict = _evaluate(config, first_evidence, repo, event)
             _complete_changed(api, started["changed"], report, first_evidence, verdict, links)
     _say(out, f"{selection.suite} suite: {len(selection.cases)} case(s)")
     evidence = execute(config, selection.cases, target=inputs.target, suite=selection.suite,
-                       bank_size=len(bank.cases), evidence_path=evidence_path,
+                       bank_size=selection.bank_size, evidence_path=evidence_path,
                        not_selected_reason=selection.why if selection.suite != "full" else None)
     report.evidence, report.evidence_path = evidence, evidence_path
     report.verdict = _evaluate(config, evidence, repo, event)
@@ -284,12 +299,11 @@ def _run_shard(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Pa
     from casebank.select.shard import parse_shard
 
     index, count = parse_shard(inputs.shard or "")
-    bank = _load_bank(config)
     report = Report()
-    _, selection = _select(inputs, event, config, bank, repo, report)
+    _, selection = _select(inputs, event, config, repo, report)
     _say(out, f"shard {index}/{count} of {len(selection.cases)} case(s) ({selection.suite} suite)")
     evidence = execute(config, selection.cases, target=inputs.target, suite=selection.suite,
-                       bank_size=len(bank.cases), evidence_path=evidence_path,
+                       bank_size=selection.bank_size, evidence_path=evidence_path,
                        shard=(index, count),
                        not_selected_reason=selection.why if selection.suite != "full" else None)
     if event.is_pull_request and event.pull_number:
@@ -337,10 +351,9 @@ def _merge(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
         try:
             from casebank.select.changed import changed_suite
 
-            found = changed_suite(repo, config, _load_bank(config), event.base_sha,
-                                  event.head_sha)
-            report.changed_ids = [c.id for c in found.cases]
-            report.changed_why = found.why
+            # which cases the pull request changed, for the report: the diff, not the bank
+            _note_changed(report, changed_suite(repo, config, None, event.base_sha,
+                                                event.head_sha))
         except UserError as err:
             report.notes.append(f"changed cases unknown: {err.message}")
     report.verdict = _evaluate(config, evidence, repo, event if head_known else
