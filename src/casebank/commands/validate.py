@@ -101,16 +101,15 @@ def _summary(problems: list[Problem], warnings: list[Problem], bank: Bank | None
         return f"casebank: {len(problems)} problem{'s' if len(problems) != 1 else ''} " \
                f"in {CONFIG_NAME}; the cases were not checked"
     cases = f"{len(bank.cases)} case{'s' if len(bank.cases) != 1 else ''}"
-    warned = f", {_count(warnings, 'warning')}" if warnings else ""
+    warned = f", {_count(len(warnings), 'warning')}" if warnings else ""
     if not problems:
         return f"casebank: {cases} valid, no problems{warned}"
     files = len({p.path for p in problems})
-    return (f"casebank: {_count(problems, 'problem')} in {_count(files, 'file')} "
+    return (f"casebank: {_count(len(problems), 'problem')} in {_count(files, 'file')} "
             f"({len(bank.files)} checked, {cases} valid){warned}")
 
 
-def _count(items: object, word: str) -> str:
-    n = items if isinstance(items, int) else len(items)  # type: ignore[arg-type]
+def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
