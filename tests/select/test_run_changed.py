@@ -4,6 +4,7 @@ git repositories, reading the diff and the changed files rather than the whole b
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -251,3 +252,31 @@ def test_flags_that_do_not_go_together_are_usage_errors(tmp_path, monkeypatch, c
         stderr = capsys.readouterr().err
         assert code == 2, (args, stderr)
         assert stderr.startswith(message), (args, stderr)
+
+
+def test_the_documented_example_runs_as_shown(tmp_path):
+    # docs/selection.md, "From the command line": a branch of the support-agent example that
+    # changes one case, and what `casebank run --changed --base main` prints for it.
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "selection.md").read_text()
+    section = docs.split("### From the command line", 1)[1]
+    shown = section.split("```\n", 3)[2].split("```", 1)[0]  # the block after the commands
+    repo = Repo(tmp_path / "support-agent")
+    shutil.copytree(root / "examples" / "support-agent", repo.project, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".casebank"))
+    repo.write(".gitignore", ".casebank/\n")
+    repo.commit("the example bank")
+    repo.git("switch", "-q", "-c", "tighten-refunds")
+    case = repo.project / "cases" / "refund-without-lookup.yaml"
+    case.write_text(case.read_text().replace("\ntitle: ", "\ntitle: Again, ", 1))
+    repo.commit("refund-without-lookup: also check the order id")
+
+    done = casebank(repo, "--changed", "--base", "main")
+
+    merge_base = repo.git("rev-parse", "main")
+    printed = [line for line in (done.stderr + done.stdout).splitlines()
+               if not line.startswith(("casebank: running", "casebank: ["))]
+    expected = (shown.replace("2aba70f11fac", merge_base[:12])
+                .replace("/home/you/support-agent", str(repo.project)).splitlines())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert printed == expected
