@@ -195,6 +195,7 @@ MEANING_ITEMS = [
     '- tool_order: [lookup_order, issue_refund]',
     '- json_schema: {schema_file: prompts/missing.schema.json}',
     '- json_schema: {schema: {type: nonsense}}',
+    '- json_schema: {schema: {type: string, pattern: "a(?=b)"}}',
     '- json_path: {path: "$.a[", equals: 1}',
     '- confirm_before: {tool: lookup_order, confirm_pattern: "(yes"}',
     '- name: fine\n    contains: {any: [a, b], ignore_case: true}',
