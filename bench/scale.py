@@ -9,6 +9,8 @@ What it measures, each against a reference measured in the same run:
   (linear growth is expected: every case is parsed);
 - changed-suite selection for a three-file pull request (a case modified, a case added, a prompt
   five cases read), on the big bank against the small bank: the ratio should be about 1;
+- ``casebank run --changed --base main`` for that change, end to end (its own process, the
+  cases sent to the model server), on the big bank against the small bank: about 1 again;
 - the full run at ``--concurrency`` against the server answering after ``--latency-ms``: wall
   time against the floor (model turns x latency / concurrency), and the run's peak RSS;
 - a cached re-run: the model requests it makes (0 expected);
@@ -168,6 +170,24 @@ def changed_selection_s(banks: list[Bank], rounds: int = 9
             for spent, count in zip(times, selected, strict=True)]
 
 
+def changed_runs_s(banks: list[Bank], rounds: int = 3) -> list[tuple[float, Process]]:
+    """``casebank run --changed --base main`` on each bank, its own process each time: the
+    median wall time of ``rounds`` (the banks taking turns) and the last run."""
+    times: list[list[float]] = [[] for _ in banks]
+    last: list[Process | None] = [None] * len(banks)
+    for _ in range(rounds):
+        for number, bank in enumerate(banks):
+            done = casebank("run", "--changed", "--base", "main", "--no-cache", "--plain",
+                            "--out", str(bank.folder.parent / f"changed-{number}.json"),
+                            cwd=bank.folder)
+            if done.code not in (0, 1, 3):
+                raise SystemExit(f"run --changed failed (exit {done.code}):\n{done.out[-3000:]}")
+            times[number].append(done.wall_s)
+            last[number] = done
+    return [(sorted(spent)[rounds // 2], run) for spent, run in zip(times, last, strict=True)
+            if run is not None]
+
+
 def cpu_s(pid: int) -> float:
     """User + system seconds a running process has used (Linux; 0 elsewhere)."""
     try:
@@ -249,6 +269,14 @@ def main() -> int:
         row("  first time (builds the bank index)", f"{cold_big * 1000:.0f} ms",
             f"{small.cases} cases: {cold_small * 1000:.0f} ms; validation "
             f"{v_big.wall_s * 1000:.0f} ms")
+
+        print("casebank run --changed for that change", flush=True)
+        (r_big, run_big), (r_small, _) = changed_runs_s([big, small])
+        selected = json.loads((work / "changed-0.json").read_text())["header"]
+        row(f"run --changed, {n} cases", f"{r_big:.2f} s, {len(selected['selected'])} cases "
+            f"run of {selected['bank_size']} (peak RSS {run_big.peak_rss_mb:.0f} MB)",
+            f"{small.cases} cases: {r_small:.2f} s; ratio {r_big / r_small:.2f}; validation "
+            f"{v_big.wall_s:.1f} s")
 
         print(f"full run at concurrency {args.concurrency}", flush=True)
         floor = big.model_turns * args.latency_ms / 1000 / args.concurrency
