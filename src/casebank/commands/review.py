@@ -139,7 +139,7 @@ def _approve_case(config: Any, review_dir: str, folder: str, args: argparse.Name
     from casebank import git
     from casebank.bank.load import load_bank
     from casebank.gate import history
-    from casebank.gate.approval import approval_document, case_fingerprint
+    from casebank.gate.approval import approval_document, case_fingerprint, subject_file
 
     bank = load_bank(config)
     if bank.problems:
@@ -162,7 +162,7 @@ def _approve_case(config: Any, review_dir: str, folder: str, args: argparse.Name
     text = approval_document(f"case {args.case_id}", change, what=what,
                              rationale=args.rationale.strip(), reviewer=args.reviewer.strip(),
                              date=date)
-    rel = f"{review_dir}/changes/cases/{args.case_id}.yaml"
+    rel = subject_file(review_dir, f"case {args.case_id}")
     shown, existed = _write(config, rel, folder, text)
     print(f"{'replaced' if existed else 'wrote'} {shown}: approves {what}")
     print("commit it with the change; it applies to exactly this version of the case")
@@ -171,13 +171,18 @@ def _approve_case(config: Any, review_dir: str, folder: str, args: argparse.Name
 
 def _approve_policy(config: Any, review_dir: str, folder: str, args: argparse.Namespace,
                     date: str) -> int:
-    from casebank.gate.approval import approval_document, policy_fingerprint_of
+    from casebank.gate.approval import (
+        POLICY,
+        approval_document,
+        policy_fingerprint_of,
+        subject_file,
+    )
 
     change = policy_fingerprint_of(Path(config.path).read_bytes())
     text = approval_document("policy", change, what=f"the gate: section of {config.display_path}",
                              rationale=args.rationale.strip(), reviewer=args.reviewer.strip(),
                              date=date)
-    shown, existed = _write(config, f"{review_dir}/changes/policy.yaml", folder, text)
+    shown, existed = _write(config, subject_file(review_dir, POLICY), folder, text)
     print(f"{'replaced' if existed else 'wrote'} {shown}: approves the gate: section of "
           f"{config.display_path} as it is now")
     print("commit it with the change; editing the gate: section again needs a new approval")

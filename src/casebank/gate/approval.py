@@ -131,19 +131,6 @@ def parse_approval(path: str, data: bytes) -> Approval | list[Problem]:
                     reviewer=doc["reviewer"], date=doc["date"], path=path)
 
 
-def load_approvals(root: Path, review_dir: str, *, shown: str = "") -> tuple[
-        dict[str, Approval], list[Problem]]:
-    """The approval files under ``root/review_dir/changes`` in the work tree."""
-    folder = root / review_dir / CHANGES
-    prefix = f"{shown}/{review_dir}" if shown else review_dir
-    files = []
-    for file in sorted([folder / "policy.yaml", *sorted((folder / "cases").glob("*.y*ml"))]):
-        if file.is_file():
-            files.append((f"{prefix}/{file.relative_to(root / review_dir).as_posix()}",
-                          file.read_bytes()))
-    return _collect(files)
-
-
 def load_approvals_at(repo: Path, rev: str, review_dir: str) -> tuple[dict[str, Approval],
                                                                      list[Problem]]:
     """The approval files under ``review_dir/changes`` (repo-relative) at ``rev``."""

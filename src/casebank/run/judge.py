@@ -28,16 +28,6 @@ class JudgeError(Exception):
     """The judge could not answer (unreachable, HTTP error, not a chat completion)."""
 
 
-def judge_settings(config_judge: Any) -> tuple[str | None, float | None]:
-    """(target name, threshold) from the config's ``judge:`` (a name, or {target, threshold})."""
-    if isinstance(config_judge, str):
-        return config_judge, None
-    if isinstance(config_judge, dict):
-        threshold = config_judge.get("threshold")
-        return config_judge.get("target"), float(threshold) if threshold is not None else None
-    return None, None
-
-
 class Judges:
     """Judge callables by target name, for ``CheckContext.judge`` / ``CheckContext.judges``."""
 

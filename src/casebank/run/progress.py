@@ -91,17 +91,6 @@ class BarProgress:
         self.bar.stop()
 
 
-class NoProgress:
-    def start(self, total: int, target: str) -> None:
-        pass
-
-    def case_done(self, result: CaseResult) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-
 def make_progress(progress: bool | None) -> Progress:
     """``None``: decide from the environment; ``True``: bar; ``False``: plain lines."""
     if progress is None:

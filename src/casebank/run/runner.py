@@ -25,7 +25,7 @@ from casebank.check.result import ERROR, FAIL, CheckResult
 from casebank.errors import ExitCode, UserError
 from casebank.evidence import Evidence, EvidenceWriter
 from casebank.run.cache import ResponseCache
-from casebank.run.judge import Judges, judge_settings
+from casebank.run.judge import Judges
 from casebank.run.limiter import AimdLimiter
 from casebank.run.progress import Progress, make_progress
 from casebank.run.recording import RecordingWriter
@@ -207,17 +207,15 @@ def _check_contexts(config: Config, target: Target, judges: dict[str, Any]) -> C
     from casebank.check import CheckContext
     from casebank.check.context import files_under
 
-    default_judge, threshold = judge_settings(config.judge)
     read_file = files_under(Path(config.root))
     contexts: dict[str | None, Any] = {}
 
     def for_case(case: Case) -> Any:
-        name = case.judge or default_judge
+        name = case.judge or config.judge
         if name not in contexts:
-            extra = {"judge_threshold": threshold} if threshold is not None else {}
             contexts[name] = CheckContext(
                 root=Path(config.root), read_file=read_file, judge=judges.get(name) if name else None,
-                prices=target.prices, judges=judges, judge_target=name, **extra)
+                prices=target.prices, judges=judges, judge_target=name)
         return contexts[name]
 
     return for_case
