@@ -42,6 +42,10 @@ from casebank.run.result import NOT_RUN, CaseResult
 
 _RANK = {BLOCK: 0, HOLD: 1, SHIP: 2}
 _LIST_LIMIT = 20
+# A failing check's words in a reason: longer ones are cut in the middle, so what the gate
+# adds after them (a stale review, an expired waiver, a group's rate) stays in sight. The
+# evidence, casebank run and the PR comment's case details have them whole.
+CHECK_WORDS_LIMIT = 300
 
 
 @dataclass
@@ -187,11 +191,25 @@ class _Finding:
 def _failure(case: CaseResult) -> tuple[str, int]:
     """The first thing that went wrong, in the check's words, and its line."""
     label, words, check_line = gate_diff.first_problem(case)
+    words = cut_middle(words, CHECK_WORDS_LIMIT)
     if not label:
         return "", case.line
     if check_line is None:
         return f"{label}: {words}", case.line
     return f"{label} (line {check_line}): {words}", check_line
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """``text`` of at most about ``limit`` characters: its start and its end, cut between
+    words where it can be, joined by " … "."""
+    if len(text) <= limit:
+        return text
+    head, tail = text[:limit * 3 // 4], text[-(limit // 4):]
+    if " " in head[len(head) // 2:]:
+        head = head.rsplit(" ", 1)[0]
+    if " " in tail[:len(tail) // 2]:
+        tail = tail.split(" ", 1)[1]
+    return f"{head} … {tail}"
 
 
 def _case_reason(item: _Judged, findings: list[_Finding]) -> Reason:

@@ -7,6 +7,7 @@ itself is built by ``casebank.report.markdown``).
 from __future__ import annotations
 
 from casebank.gate.changes import CaseDelta, GateDiff
+from casebank.gate.decide import cut_middle
 from casebank.gate.verdict import BLOCK, HOLD, SHIP, Reason, Verdict
 
 HEADLINES = {
@@ -15,9 +16,7 @@ HEADLINES = {
     BLOCK: "BLOCK: a rule of the gate policy is violated",
 }
 _LIST_LIMIT = 50
-# Longer messages are cut (both ends kept) so a verdict can be scanned; the JSON has them whole.
-MESSAGE_LIMIT = 320
-DELTA_LIMIT = 200
+DELTA_LIMIT = 200  # the words of a case in the gate diff: longer ones are cut in the middle
 
 
 def _where(path: str | None, line: int | None) -> str:
@@ -26,25 +25,15 @@ def _where(path: str | None, line: int | None) -> str:
     return f"{path}:{line}" if line else path
 
 
-def _one_line(text: str, limit: int | None = None) -> str:
-    """Model output and messages may hold newlines or terminal escapes: keep one clean line
-    (of at most ``limit`` characters, keeping its start and its end)."""
+def _one_line(text: str) -> str:
+    """Model output and messages may hold newlines or terminal escapes: keep one clean line."""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text.replace("\n", " "))
-    line = " ".join(cleaned.split())
-    if limit is None or len(line) <= limit:
-        return line
-    head, tail = line[:limit * 3 // 4], line[-(limit // 4):]
-    if " " in head[len(head) // 2:]:  # cut between words where there is a space to cut at
-        head = head.rsplit(" ", 1)[0]
-    if " " in tail[:len(tail) // 2]:
-        tail = tail.split(" ", 1)[1]
-    return f"{head} … {tail}"
+    return " ".join(cleaned.split())
 
 
 def render_reason(reason: Reason) -> list[str]:
     where = _where(reason.path, reason.line)
-    message = _one_line(reason.message, MESSAGE_LIMIT)
-    lines = [f"{reason.decision:<5}  {where + '  ' if where else ''}{message}",
+    lines = [f"{reason.decision:<5}  {where + '  ' if where else ''}{_one_line(reason.message)}",
              f"       rule: {_one_line(reason.rule)}"]
     if reason.how_to_resolve:
         lines.append(f"       to resolve: {_one_line(reason.how_to_resolve)}")
@@ -58,7 +47,7 @@ def _delta(delta: CaseDelta, has_baseline: bool = True) -> str:
         change = f"{delta.before or 'new'} -> {change}"
     text = f"{delta.case_id} ({delta.severity}, {_where(delta.path, delta.line)}) {change}"
     if delta.message:
-        text += f": {_one_line(delta.message, DELTA_LIMIT)}"
+        text += f": {cut_middle(_one_line(delta.message), DELTA_LIMIT)}"
     return text
 
 
