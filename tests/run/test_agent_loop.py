@@ -87,7 +87,8 @@ def test_an_unscripted_call_gets_an_error_result_that_is_recorded(project, serve
 
 def test_unknown_tools_bad_json_and_schema_violations_are_recorded_errors(project, server):
     server.add_rule(Rule(last="user", tool_calls=[
-        call("delete_everything"), call("lookup_order", "{not json"), call("lookup_order", order_id=42)]))
+        call("delete_everything"), call("lookup_order", "{not json"), call("lookup_order", order_id=42),
+        call("lookup_order", "[" * 5000 + "]" * 5000)]))
     server.add_rule(Rule(last="tool", reply="done"))
     project.write_config({"m": openai_target(server)}, "m")
     project.add_case("bad-calls", "go", tools=[LOOKUP], expect=[{"contains": "done"}])
@@ -100,6 +101,7 @@ def test_unknown_tools_bad_json_and_schema_violations_are_recorded_errors(projec
         "quotes at character 1): {not json",
         "arguments of lookup_order do not match its parameters schema at order_id: "
         "42 is not of type 'string'",
+        "arguments of lookup_order are not valid JSON (it is nested too deeply to read): " + "[" * 200,
     ]
     assert calls[1].arguments == "{not json"
 

@@ -307,3 +307,28 @@ def test_a_command_that_floods_is_killed_or_hangs_ends_as_an_error(project, prog
     result = only_case(evidence)
     assert result.outcome == "error"
     assert result.samples[0].sample.error == message
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_json_nested_too_deeply_is_said_not_a_crash(project):
+    (project.root / "agent.py").write_text(
+        "import sys\nsys.stdin.read()\nprint('{\"output\": ' + '[' * 100000 + ']' * 100000 + '}')\n")
+
+    async def deep(request: web.Request) -> web.Response:
+        return web.Response(text='{"output": ' + DEEP + "}", content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/agent", deep)
+    with serve(app) as url:
+        project.write_config({"svc": {"kind": "http", "url": f"{url}/agent"},
+                              "cmd": {"kind": "command", "command": [sys.executable, "agent.py"]}},
+                             "svc")
+        project.add_case("c", "hello")
+        errors = {t: only_case(project.run(target=t)).samples[0].sample.error for t in ("svc", "cmd")}
+
+    assert errors["svc"].startswith('response is not JSON (it is nested too deeply to read): '
+                                    '{"output": [[[')
+    assert errors["cmd"].startswith('stdout is not JSON (it is nested too deeply to read): '
+                                    '{"output": [[[')

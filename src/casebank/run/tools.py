@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from casebank.bank.case import Tool
+from casebank.run.transport import loads
 
 _validators: dict[int, tuple[Tool, Draft202012Validator | None]] = {}
 
@@ -66,11 +67,11 @@ def answer_tool_call(tools: dict[str, Tool], name: str, raw_arguments: Any) -> T
     arguments = raw_arguments
     if isinstance(raw_arguments, str):
         try:
-            arguments = json.loads(raw_arguments) if raw_arguments.strip() else {}
-        except json.JSONDecodeError as exc:
+            arguments = loads(raw_arguments) if raw_arguments.strip() else {}
+        except ValueError as exc:
+            why = f"{exc.msg} at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else exc
             return ToolAnswer(raw_arguments, None,
-                              f"arguments of {name} are not valid JSON ({exc.msg} at character {exc.pos}): "
-                              f"{raw_arguments[:200]}")
+                              f"arguments of {name} are not valid JSON ({why}): {raw_arguments[:200]}")
     tool = tools.get(name)
     if tool is None:
         known = ", ".join(sorted(tools)) or "no tools"
@@ -83,7 +84,7 @@ def answer_tool_call(tools: dict[str, Tool], name: str, raw_arguments: Any) -> T
             where = "/".join(str(p) for p in first.absolute_path)
             return ToolAnswer(arguments, None,
                               f"arguments of {name} do not match its parameters schema"
-                              f"{' at ' + where if where else ''}: {first.message}")
+                              f"{' at ' + where if where else ''}: {first.message[:300]}")
     for scripted in tool.results:
         if _matches(scripted.when, arguments):
             return ToolAnswer(arguments, scripted.result)

@@ -50,6 +50,15 @@ class HttpReply:
         return self.error is None
 
 
+def loads(data: bytes | str) -> Any:
+    """``json.loads``; JSON nested too deeply for Python to read is a ``ValueError`` too,
+    like any other JSON that cannot be read (not a crash of casebank)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("it is nested too deeply to read") from None
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every secret (an API key) in ``text`` by ``***``."""
     for secret in secrets:
@@ -58,10 +67,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _snippet(body: bytes, limit: int = 300) -> str:
+def snippet(body: bytes, limit: int = 300) -> str:
+    """The start of a body, for a message (an OpenAI-style error's own message if it is one)."""
     text = body.decode("utf-8", "replace").strip()
     try:  # OpenAI-style {"error": {"message": ...}} reads better than the raw JSON
-        parsed = json.loads(text)
+        parsed = loads(text)
         message = parsed.get("error", {}).get("message") if isinstance(parsed, dict) else None
         if isinstance(message, str):
             text = message
@@ -159,20 +169,20 @@ class Transport:
         if status == 429:
             self.limiter.on_throttled()
             retry_after = parse_retry_after(retry_after_header)
-            return (HttpReply(status=status, error=f"HTTP 429 (rate limited): {_snippet(raw)}",
+            return (HttpReply(status=status, error=f"HTTP 429 (rate limited): {snippet(raw)}",
                               error_kind=HTTP, latency_ms=latency_ms), retry_after, "HTTP 429")
         if status in RETRIED_STATUS:  # a 503 may say when to come back, too
-            return (HttpReply(status=status, error=f"HTTP {status}: {_snippet(raw)}", error_kind=HTTP,
+            return (HttpReply(status=status, error=f"HTTP {status}: {snippet(raw)}", error_kind=HTTP,
                               latency_ms=latency_ms), parse_retry_after(retry_after_header),
                     f"HTTP {status}")
         if status >= 300:
-            return (HttpReply(status=status, error=f"HTTP {status} (not retried): {_snippet(raw)}",
+            return (HttpReply(status=status, error=f"HTTP {status} (not retried): {snippet(raw)}",
                               error_kind=HTTP, latency_ms=latency_ms), None, None)
         self.limiter.on_success()
         try:
-            data = json.loads(raw)
+            data = loads(raw)
         except ValueError as exc:
             why = f"{exc.msg} at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-            return (HttpReply(status=status, error=f"response is not JSON ({why}): {_snippet(raw, 120)}",
+            return (HttpReply(status=status, error=f"response is not JSON ({why}): {snippet(raw, 120)}",
                               error_kind=PROTOCOL, latency_ms=latency_ms), None, None)
         return HttpReply(data=data, status=status, latency_ms=latency_ms), None, None

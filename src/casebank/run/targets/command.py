@@ -19,7 +19,7 @@ from casebank.bank.case import Case
 from casebank.run.agent_json import case_request, refuse_unusable, sample_from_response
 from casebank.run.sample import SampleOutput
 from casebank.run.targets.base import RunContext, TargetSource, cache_identity, compute_cost
-from casebank.run.transport import MAX_RESPONSE_BYTES, HttpReply, too_big
+from casebank.run.transport import MAX_RESPONSE_BYTES, HttpReply, snippet, loads, too_big
 
 DEFAULT_TIMEOUT_S = 120.0
 STDERR_KEPT = 2000  # characters of stderr kept in an error message (the end: where errors are)
@@ -141,10 +141,10 @@ class CommandTarget:
                              + (f"; stderr: {tail}" if tail else " (no stderr)"),
                              error_kind="target", latency_ms=latency_ms)
         try:
-            data = json.loads(stdout)
+            data = loads(stdout)
         except ValueError as exc:
             tail = _tail(stderr)
-            return HttpReply(error=f"stdout is not JSON ({exc}): {_tail(stdout)[:200]}"
+            return HttpReply(error=f"stdout is not JSON ({exc}): {snippet(stdout[:1000], 200)}"
                              + (f"; stderr: {tail}" if tail else ""),
                              error_kind="protocol", latency_ms=latency_ms)
         return HttpReply(data=data, status=0, latency_ms=latency_ms)
