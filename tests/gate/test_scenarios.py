@@ -471,3 +471,30 @@ def test_pr_changing_the_judge_holds_and_leaving_it_alone_does_not(project: Proj
     assert again.code == 3, again.out
     assert ("judge: the default judge changed from none to lenient: it may grade more leniently; "
             "review it") in again.out
+
+
+def test_pr_lowering_limits_cannot_hide_a_deleted_case(project: Project):
+    # the case is over 1,024 bytes at the base; the PR deletes it and lowers max_file_bytes
+    # below its size, so at the PR's limits its base version cannot be read
+    big = project.path / "cases/refund-wrong-account.yaml"
+    big.write_text(big.read_text().replace("title: Lesson refund-wrong-account\n",
+                                           "title: Lesson refund-wrong-account\ndescription: "
+                                           + "why this matters " * 80 + "\n"))
+    project.commit("explain the refund case at length")
+    base = project.record_baseline("v2")
+    open_pr(project)
+    big.unlink()
+    project.write("casebank.yaml", (project.path / "casebank.yaml").read_text()
+                  + "limits:\n  max_file_bytes: 1024\n")
+    project.commit("drop the refund case, tighten file limits")
+
+    result = project.gate("--base", base)
+
+    assert result.code == 3, result.out + result.err
+    assert "HOLD   cases/refund-wrong-account.yaml  refund-wrong-account: case deleted" in result.out
+    approved = project.cli("review", "refund-wrong-account", "--approve-change", "--base", base,
+                           "--config", str(project.path / "casebank.yaml"), "--rationale",
+                           "retired", "--reviewer", "@bank-owners")
+    assert approved.code == 0, approved.err
+    project.commit("approve")
+    assert project.gate("--base", base).code == 0

@@ -154,7 +154,7 @@ def _approve_case(config: Any, review_dir: str, folder: str, args: argparse.Name
                             "pass --base with a commit that still has it (e.g. origin/main)")
         project = history.project_of(config, git.root(config.root) or Path(config.root))
         base = history.resolve(project, args.base, "base")
-        old = history.case_at(project, base, args.case_id, limits=config.limits)
+        old = history.case_at(project, base, args.case_id)
         if old is None:
             raise UserError(f"no case {args.case_id!r} in the bank at {args.base} either")
         change = case_fingerprint(old.id, old.content_hash, deleted=True)

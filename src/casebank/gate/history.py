@@ -82,6 +82,18 @@ def bank_dirs_at(project: Project, data: bytes | None) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
+def limits_at(data: bytes | None) -> Limits:
+    """The ``limits:`` of a casebank.yaml's bytes, defaults for what it does not set. Case
+    files of a commit are read with that commit's limits: a change lowering them must not
+    make the base's cases unreadable (and so absent) to the gate."""
+    given = config_mapping(data).get("limits") if data is not None else None
+    if not isinstance(given, dict):
+        return Limits()
+    return dataclasses.replace(Limits(), **{
+        f.name: given[f.name] for f in dataclasses.fields(Limits)
+        if isinstance(given.get(f.name), int) and not isinstance(given.get(f.name), bool)})
+
+
 def _case_files(project: Project, rev: str, dirs: tuple[str, ...]) -> set[str]:
     files: set[str] = set()
     for folder in dirs:
@@ -120,11 +132,12 @@ def _grep(project: Project, rev: str, needle: str, dirs: tuple[str, ...]) -> set
     return set(git.grep_files(project.repo, rev, needle, dirs))
 
 
-def case_at(project: Project, rev: str, case_id: str, *, limits: Limits) -> Case | None:
+def case_at(project: Project, rev: str, case_id: str) -> Case | None:
     """The case ``case_id`` as it is at ``rev`` (None when no case file there has it)."""
-    dirs = bank_dirs_at(project, config_at(project, rev))
+    config = config_at(project, rev)
+    dirs = bank_dirs_at(project, config)
     files = set(git.grep_files(project.repo, rev, case_id, dirs)) & _case_files(project, rev, dirs)
-    return _cases_at(project, rev, files, limits, []).get(case_id)
+    return _cases_at(project, rev, files, limits_at(config), []).get(case_id)
 
 
 @dataclass
@@ -162,7 +175,7 @@ def bank_changes(project: Project, base: str, head: str, *, base_config: bytes |
 
     problems: list[Problem] = []
     head_problems: list[Problem] = []
-    before = _cases_at(project, base, touched_base, limits, problems)
+    before = _cases_at(project, base, touched_base, limits_at(base_config), problems)
     after = _cases_at(project, head, touched_head, limits, head_problems)
     if head_problems:
         raise UserError(f"the bank at {head[:12]} has problems; fix them first (casebank "
