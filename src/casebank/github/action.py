@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from casebank import git
 from casebank.errors import ExitCode, UserError
@@ -29,6 +29,9 @@ from casebank.github.inputs import Context, Inputs
 from casebank.github.workflow_commands import command, emit_annotations
 from casebank.report import annotations as annotate
 from casebank.report import markdown, sanitize
+
+if TYPE_CHECKING:
+    from casebank.select.changed import ChangedSuite
 
 PULL_REQUEST_FILE = "pull-request.txt"  # next to the evidence: the PR number, for workflow_run
 FORK_HELP = ("The token of this run cannot write check runs or comments (a pull request from a "
@@ -249,7 +252,7 @@ def _select(inputs: Inputs, event: Event, config: Any, repo: Path,
                             f"full suite after the changed cases: {found.why}", len(bank.cases))
 
 
-def _note_changed(report: Report, found: Any) -> None:
+def _note_changed(report: Report, found: ChangedSuite) -> None:
     report.changed_ids = [c.id for c in found.cases]
     report.changed_why = found.why
 
