@@ -309,18 +309,24 @@ def test_a_command_that_floods_is_killed_or_hangs_ends_as_an_error(project, prog
     assert result.samples[0].sample.error == message
 
 
-DEEP = "[" * 100_000 + "]" * 100_000
+DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
-def test_json_nested_too_deeply_is_said_not_a_crash(project):
+@pytest.mark.parametrize("body, why", [
+    (b'{"output": ' + DEEP + b"}", "it is nested too deeply to read"),
+    (b'{"output": "caf\xe9 \xff"}', "'utf-8' codec can't decode byte 0xe9 in position 15: "
+                                      "invalid continuation byte"),
+], ids=["nested-too-deeply", "not-utf-8"])
+def test_unreadable_json_is_said_never_a_crash(project, body, why):
+    (project.root / "body.bin").write_bytes(body)
     (project.root / "agent.py").write_text(
-        "import sys\nsys.stdin.read()\nprint('{\"output\": ' + '[' * 100000 + ']' * 100000 + '}')\n")
+        "import sys\nsys.stdin.read()\nsys.stdout.buffer.write(open('body.bin', 'rb').read())\n")
 
-    async def deep(request: web.Request) -> web.Response:
-        return web.Response(text='{"output": ' + DEEP + "}", content_type="application/json")
+    async def agent(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
 
     app = web.Application()
-    app.router.add_post("/agent", deep)
+    app.router.add_post("/agent", agent)
     with serve(app) as url:
         project.write_config({"svc": {"kind": "http", "url": f"{url}/agent"},
                               "cmd": {"kind": "command", "command": [sys.executable, "agent.py"]}},
@@ -328,7 +334,5 @@ def test_json_nested_too_deeply_is_said_not_a_crash(project):
         project.add_case("c", "hello")
         errors = {t: only_case(project.run(target=t)).samples[0].sample.error for t in ("svc", "cmd")}
 
-    assert errors["svc"].startswith('response is not JSON (it is nested too deeply to read): '
-                                    '{"output": [[[')
-    assert errors["cmd"].startswith('stdout is not JSON (it is nested too deeply to read): '
-                                    '{"output": [[[')
+    assert errors["svc"].startswith(f'response is not JSON ({why}): {{"output": ')
+    assert errors["cmd"].startswith(f'stdout is not JSON ({why}): {{"output": ')
