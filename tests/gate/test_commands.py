@@ -108,6 +108,22 @@ def test_review_refuses_unknown_cases_and_missing_evidence(project: Project):
     assert empty.code == 2 and "--rationale is empty" in empty.err
 
 
+def test_review_refuses_a_case_that_errored_even_with_some_output(project: Project):
+    project.case("d-partial", samples=2)
+    project.answer("v2", "d-partial", GOOD)  # sample 1 has no recording: it errors
+    run_to(project, "v2", "evidence.json")
+
+    result = project.cli("review", "d-partial", "--config", str(project.path / "casebank.yaml"),
+                         "--decision", "accept", "--rationale", "ok", "--reviewer", "@me")
+
+    assert result.code == 2
+    assert ("d-partial errored in " in result.err and "sample 2: no recording for case "
+            "d-partial sample 1" in result.err)
+    assert "a review cannot make an error pass: fix the target or the check and run it again" \
+        in result.err
+    assert not (project.path / "reviews" / "d-partial.yaml").exists()
+
+
 def test_rejected_review_makes_the_failure_count(project: Project):
     config = str(project.path / "casebank.yaml")
     evidence = run_to(project, "v2", "evidence.json")

@@ -97,6 +97,7 @@ def _review_outputs(config: Any, review_dir: str, folder: str, args: argparse.Na
                     date: str) -> int:
     from casebank import evidence as evidence_io
     from casebank.check.result import ERROR, PASS
+    from casebank.gate.diff import first_problem
     from casebank.gate.review import output_hashes, parse_review, review_document
     from casebank.run.result import NOT_RUN
 
@@ -111,9 +112,10 @@ def _review_outputs(config: Any, review_dir: str, folder: str, args: argparse.Na
     case = found[0]
     if case.outcome == NOT_RUN or not case.samples:
         raise UserError(f"{case.case_id} was not run in {path}: nothing to review")
-    if case.outcome == ERROR and all(s.sample.error for s in case.samples):
-        raise UserError(f"{case.case_id} errored in {path} (no output to review); fix the "
-                        "target and run it again")
+    if case.outcome == ERROR:  # the gate never lets a review decide an error
+        label, words, _ = first_problem(case)
+        raise UserError(f"{case.case_id} errored in {path} ({label}: {words}); a review "
+                        "cannot make an error pass: fix the target or the check and run it again")
     target = evidence.target.get("name") or evidence.target.get("model")
     text = review_document(case, decision=args.decision, rationale=args.rationale.strip(),
                            reviewer=args.reviewer.strip(), date=date, commit=evidence.commit,
