@@ -260,3 +260,16 @@ def test_a_bank_folder_that_is_a_symlink_loop_is_refused(project: Project) -> No
     code, out, err = project.cli("validate")
     assert code == 2, out + err
     assert out.startswith("casebank.yaml:1:15: bank[1]: `loop` is a symlink loop")
+
+
+def test_a_tool_schema_pattern_re2_cannot_run_is_refused(project):
+    project.config("bank: cases\n")
+    text = valid_case("lookback").replace(
+        "          order_id: {type: string}\n",
+        "          order_id: {type: string, pattern: '(?<=A)-[0-9]+'}\n", 1)
+    assert "(?<=A)" in text
+    project.write("cases/lookback.yaml", text)
+    code, out, err = project.cli("validate")
+    assert code == 2
+    assert "cases/lookback.yaml:" in out + err
+    assert "RE2" in out + err

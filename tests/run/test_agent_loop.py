@@ -150,3 +150,21 @@ def test_scripted_user_replies_continue_the_conversation(project, server):
     ]
     assert sample.final is True
     assert server.requests[1].body["messages"][-1] == {"role": "user", "content": "Yes, go ahead."}
+
+
+def test_a_catastrophic_pattern_in_a_tool_schema_cannot_hang_the_run(project, server):
+    # the schema comes from a pull request, the argument from the model: with Python's re,
+    # (a+)+$ against 'a'*40 + '!' takes longer than the universe; on RE2 it is instant
+    lookup = {**LOOKUP, "parameters": {
+        "type": "object", "required": ["order_id"],
+        "properties": {"order_id": {"type": "string", "pattern": "^(a+)+$"}}}}
+    server.add_rule(Rule(last="user", tool_calls=[call("lookup_order", order_id="a" * 40 + "!")]))
+    server.add_rule(Rule(last="tool", reply="That order id is not valid."))
+    project.write_config({"m": openai_target(server)}, "m")
+    project.add_case("hostile-pattern", "look up my order", tools=[lookup],
+                     expect=[{"contains": "not valid"}])
+
+    sample = only_case(project.run()).samples[0].sample
+
+    (only,) = sample.tool_calls
+    assert only.error is not None and "does not match" in only.error

@@ -33,6 +33,7 @@ from casebank.bank.new import PLACEHOLDER, placeholders, unwritten_input
 from casebank.bank.safeyaml import parse_yaml
 from casebank.bank.schema import CASE, did_you_mean, locate, schema_problems
 from casebank.errors import Problem
+from casebank.check.re2_schema import regex_problem
 
 CASE_SUFFIXES = (".yaml", ".yml")
 FILE_KEYS = ("file", "schema_file")  # check arguments that name a project file
@@ -191,6 +192,8 @@ class _CaseReader:
         problem = _schema_problem(json.dumps(params, sort_keys=True, default=str))
         if problem:
             self.problem(field, f"not a valid JSON Schema: {problem}")
+        elif (regex := regex_problem(params)) is not None:
+            self.problem(field, regex)
 
     def scripted_results(self, results: Any, params: dict[str, Any], field: FieldPath) -> None:
         known = params.get("properties")
