@@ -125,10 +125,14 @@ def tree_entries(path: str | Path, rev: str, under: list[str],
     return entries
 
 
-def read_files(path: str | Path, rev: str, files: list[str]) -> dict[str, bytes | None]:
+def read_files(path: str | Path, rev: str, files: list[str], *,
+               follow_symlinks: bool = False) -> dict[str, bytes | None]:
     """Bytes of each of ``files`` (repo-relative) at ``rev`` in one git process; None for a file
-    that does not exist there (or is not a regular file)."""
-    return dict(zip(files, _cat_files(path, [f"{rev}:{file}" for file in files]), strict=True))
+    that does not exist there (or is not a regular file). With ``follow_symlinks``, a symlink
+    reads as the file it points to, like the work tree (None when it leaves the repository,
+    loops or dangles); without, as the link's text."""
+    specs = [f"{rev}:{file}" for file in files]
+    return dict(zip(files, _cat_files(path, specs, follow_symlinks), strict=True))
 
 
 def read_blobs(path: str | Path, ids: list[str]) -> dict[str, bytes | None]:
@@ -136,15 +140,17 @@ def read_blobs(path: str | Path, ids: list[str]) -> dict[str, bytes | None]:
     return dict(zip(ids, _cat_files(path, ids), strict=True))
 
 
-def _cat_files(path: str | Path, specs: list[str]) -> list[bytes | None]:
+def _cat_files(path: str | Path, specs: list[str],
+               follow_symlinks: bool = False) -> list[bytes | None]:
     if not specs:
         return []
     import subprocess
 
     top = _repo(path).working_tree_dir
     request = "".join(f"{spec}\n" for spec in specs).encode("utf-8")
-    out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input=request,
-                         capture_output=True, check=True).stdout
+    command = ["git", "cat-file", "--batch", *(["--follow-symlinks"] if follow_symlinks else [])]
+    out = subprocess.run(command, cwd=top, input=request, capture_output=True,
+                         check=True).stdout
     found: list[bytes | None] = []
     at = 0
     for _ in specs:
@@ -155,6 +161,10 @@ def _cat_files(path: str | Path, specs: list[str]) -> list[bytes | None]:
             size = int(header[2])
             found.append(out[at:at + size] if header[1] == b"blob" else None)
             at += size + 1  # the content, then a newline
+        elif len(header) == 2 and header[0] in (b"symlink", b"loop", b"dangling", b"notdir"):
+            # --follow-symlinks could not follow: the link's text or the name follows
+            found.append(None)
+            at += int(header[1]) + 1
         else:
             found.append(None)  # "<name> missing" / "ambiguous"
     return found

@@ -222,3 +222,29 @@ def test_outside_git_the_changed_suite_says_to_run_the_full_bank(tmp_path):
     with pytest.raises(UserError, match="is not in a git repository: the changed suite compares "
                                         "two commits; run the full bank instead"):
         changed_suite(tmp_path, config, None, "main", "HEAD")
+
+
+def test_a_symlinked_case_file_and_prompt_read_as_the_files_they_point_to(tmp_path, with_bank):
+    # As in the work tree (casebank validate): a link reads as its target, not as its text.
+    repo = project_repo(tmp_path)
+    repo.write("shared/case-8.yaml", case_text("case-8", prompt="prompts/current.md"))
+    repo.write("prompts/v2.md", "You are a careful, polite support agent.\n")
+    (repo.project / "prompts" / "current.md").symlink_to("v2.md")
+    (repo.project / "cases" / "case-8.yaml").symlink_to("../shared/case-8.yaml")
+    repo.commit("link a shared case and a prompt")
+    result = suite(repo, with_bank=with_bank)
+    assert ids(result) == ["case-8"]
+    assert result.cases[0].path == "cases/case-8.yaml"
+    assert result.cases[0].input.system == "You are a careful, polite support agent.\n"
+
+
+def test_a_changed_case_file_that_is_a_dangling_link_is_a_problem_at_its_path(tmp_path):
+    repo = project_repo(tmp_path)
+    (repo.project / "cases" / "gone.yaml").symlink_to("../shared/gone.yaml")
+    repo.commit("a link to nothing")
+    with pytest.raises(UserError) as info:
+        suite(repo)
+    assert [p.render() for p in info.value.problems] == [
+        "cases/gone.yaml:1:1: this case file cannot be read at the head commit: a symlink that "
+        "loops, points to a missing file or leads outside the repository (point the link at a "
+        "file, or commit the file itself)"]

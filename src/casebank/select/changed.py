@@ -24,7 +24,7 @@ from typing import Any
 from casebank import git
 from casebank.bank.case import Case
 from casebank.bank.config import Config
-from casebank.bank.files import UnsafeReference, normalize_reference
+from casebank.bank.files import LINK_HINT, UnsafeReference, normalize_reference
 from casebank.bank.load import CASE_SUFFIXES, Bank, parse_case
 from casebank.errors import Problem, UserError
 from casebank.select.index import BankIndex, open_index
@@ -245,13 +245,16 @@ def _from_git(project: _Project, config: Config, head: str, index: BankIndex,
 
 def _parse(project: _Project, config: Config, reader: _GitReader,
            paths: list[str]) -> dict[str, Case]:
-    texts = git.read_files(project.top, reader.head, paths)
+    # a symlinked case file reads as the file it points to, as in the work tree
+    texts = git.read_files(project.top, reader.head, paths, follow_symlinks=True)
     cases: dict[str, Case] = {}
     problems: list[Problem] = []
     for path in paths:
         data = texts.get(path)
-        if data is None:
-            problems.append(Problem(path, "is not a file at the head commit"))
+        if data is None:  # the diff lists it: a link that cannot be followed (or a submodule)
+            problems.append(Problem(path, "this case file cannot be read at the head commit: a "
+                                    "symlink that loops, points to a missing file or leads "
+                                    "outside the repository", 1, 1, hint=LINK_HINT))
             continue
         if len(data) > config.limits.max_file_bytes:
             problems.append(Problem(path, f"file is {len(data):,} bytes, over the limit of "
@@ -311,7 +314,8 @@ class _GitReader:
     def __call__(self, ref: str) -> bytes | None:
         if ref not in self.cache:
             path = self.project.prefix + normalize_reference(ref)
-            self.cache[ref] = git.read_files(self.project.top, self.head, [path])[path]
+            self.cache[ref] = git.read_files(self.project.top, self.head, [path],
+                                             follow_symlinks=True)[path]
         return self.cache[ref]
 
 
