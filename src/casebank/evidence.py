@@ -7,6 +7,7 @@ finish, then the footer); a file without its footer is an incomplete run.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -286,12 +287,46 @@ def read(path: str | Path) -> Evidence:
     return _from_document(path, doc)
 
 
+@functools.cache
+def _part_validators() -> dict[str, Any]:
+    """Validators for the header, one case and the footer (results.schema.json)."""
+    import jsonschema_rs
+
+    from casebank.bank.schema import schemas
+
+    schema = next(s for s in schemas().values()
+                  if str(s.get("$id", "")).endswith("/results.schema.json"))
+    return {part: jsonschema_rs.validator_for({"$ref": f"#/$defs/{part}",
+                                               "$defs": schema["$defs"]})
+            for part in ("header", "case", "footer")}
+
+
+def _check_shape(path: Path, doc: dict[str, Any]) -> None:
+    """Evidence can come from elsewhere (a fork's upload, a shard's artifact): check every
+    part against the schema before trusting a field, and say where it is wrong."""
+    validators = _part_validators()
+    cases = doc.get("cases")
+    if not isinstance(cases, list):
+        raise _malformed(path, "`cases` is not a list")
+    parts: list[tuple[str, str, Any]] = [("header", "header", doc["header"])]
+    parts += [("case", f"cases[{i}]", case) for i, case in enumerate(cases)]
+    if doc.get("footer") is not None:
+        parts.append(("footer", "footer", doc["footer"]))
+    for part, where, value in parts:
+        error = next(validators[part].iter_errors(value), None)
+        if error is not None:
+            inside = "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                             for p in error.instance_path)
+            raise _malformed(path, f"{where}{inside}: {error.message}")
+
+
 def _from_document(path: Path, doc: dict[str, Any]) -> Evidence:
     header = doc["header"]
     version = header.get("format_version")
     if version != FORMAT_VERSION:
         raise UserError(f"{path}: evidence format version {version!r} is not supported by this "
                         f"casebank (it reads version {FORMAT_VERSION}); re-run `casebank run`")
+    _check_shape(path, doc)
     footer = doc.get("footer")
     try:
         evidence = Evidence(**{k: header[k] for k in _HEADER_FIELDS if k in header})

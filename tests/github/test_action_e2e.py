@@ -4,6 +4,8 @@ pipeline (bank → changed suite → replay target → checks → gate) and what
 
 from __future__ import annotations
 
+import casebank.report.markdown as markdown_module
+
 import json
 import subprocess
 
@@ -452,8 +454,30 @@ def test_a_pull_request_deleting_a_case_is_held_and_links_to_the_deleted_file(
 
 def test_a_crash_while_reporting_still_completes_the_check_runs(tmp_path, monkeypatch,
                                                                  fake) -> None:
-    # A check run left in_progress holds a pull request forever with nothing to read. Forged
-    # evidence (a fork's upload) whose check results have no line is one way to crash there.
+    # A check run left in_progress holds a pull request forever with nothing to read: a bug
+    # in casebank while reporting must still complete both check runs.
+    project = make_project(tmp_path)
+    seed(fake, project)
+    event = payload("pull_request.synchronize", project)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug while rendering the gate check")
+
+    monkeypatch.setattr(markdown_module, "gate_check", broken)
+    result = run_action(project, monkeypatch, event_name="pull_request", event=event,
+                        api_url=fake.url, crash_expected=True)
+    assert result.code == 4
+    runs = runs_by_name(fake)
+    assert {name: (run.status, run.conclusion) for name, run in runs.items()} == {
+        "casebank / changed": ("completed", "failure"),
+        "casebank / gate": ("completed", "failure")}
+    assert runs["casebank / gate"].output["title"] == "casebank could not finish"
+
+
+def test_forged_evidence_is_refused_and_the_check_runs_say_why(tmp_path, monkeypatch,
+                                                               fake) -> None:
+    # Evidence uploaded by a fork is untrusted: a field of the wrong type is named, exit 2,
+    # and the check runs are completed as failed instead of left in progress.
     project = make_project(tmp_path)
     seed(fake, project)
     event = payload("pull_request.synchronize", project)
@@ -464,15 +488,12 @@ def test_a_crash_while_reporting_still_completes_the_check_runs(tmp_path, monkey
     for sample in doc["cases"][0]["samples"]:
         for check in sample["checks"]:
             check["line"] = None
-    doc["cases"][0]["line"] = None
     (project.path / "upload").mkdir()
     (project.path / "upload" / "evidence.json").write_text(json.dumps(doc))
     result = run_action(project, monkeypatch, event_name="pull_request", event=event,
-                        api_url=fake.url, inputs={"MODE": "merge", "EVIDENCE": "upload"},
-                        crash_expected=True)
-    assert result.code == 4
+                        api_url=fake.url, inputs={"MODE": "merge", "EVIDENCE": "upload"})
+    assert result.code == 2
+    assert "cases[0].samples[0].checks[0].line: null is not of type" in result.stderr
     runs = runs_by_name(fake)
-    assert {name: (run.status, run.conclusion) for name, run in runs.items()} == {
-        "casebank / changed": ("completed", "failure"),
-        "casebank / gate": ("completed", "failure")}
-    assert runs["casebank / gate"].output["title"] == "casebank could not finish"
+    assert {run.status for run in runs.values()} == {"completed"}
+    assert fake.violations == []

@@ -125,3 +125,30 @@ def test_write_then_read_is_the_same_evidence(project, server):
     again = evidence_file.read(copy)
     assert evidence_file.case_result_dict(again.cases[0]) == evidence_file.case_result_dict(evidence.cases[0])
     assert evidence_file.footer_dict(again) == json.loads(json.dumps(evidence_file.footer_dict(evidence)))
+
+
+def test_forged_evidence_with_a_wrong_type_is_refused_naming_the_field(tmp_path):
+    """Evidence can arrive from a fork's upload: a field of the wrong type is a clear error,
+    never a crash deep in the report."""
+    import json
+
+    import pytest
+
+    from casebank import evidence as evidence_io
+    from casebank.errors import UserError
+
+    from pathlib import Path
+
+    good = Path(__file__).resolve().parents[2] / "examples" / "support-agent"
+    source = tmp_path / "good.json"
+    from casebank.cli import main
+    assert main(["run", "--config", str(good / "casebank.yaml"), "--target", "agent-v1",
+                 "--plain", "--no-cache", "--out", str(source)]) == 0
+    doc = json.loads(source.read_text())
+    doc["cases"][2]["samples"][0]["checks"][0]["line"] = "forty"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    with pytest.raises(UserError) as err:
+        evidence_io.read(forged)
+    assert "cases[2].samples[0].checks[0].line" in err.value.message
+    assert '"forty" is not of type "integer"' in err.value.message
