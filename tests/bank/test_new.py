@@ -74,7 +74,7 @@ def test_new_writes_a_valid_case_whose_placeholders_warn_and_fail_until_written(
     code, out, err = project.cli("run", "--plain")
     assert code == 1, out + err
     assert "FAIL      critical refund-sent-to-the-wrong-account (0/3 samples passed)" in err
-    assert (f"{shown}:{expected}: sample 0: contains: the output does not contain "
+    assert (f"{shown}:{expected}: sample 1: contains: the output does not contain "
             "`TODO(casebank new): what the model must say`") in out
 
     # Written, the case validates without a warning and passes on an agent that does it.

@@ -49,7 +49,7 @@ def test_the_demo_shows_agent_v2_regressions_worst_first(project: Project):
     assert rows[0] == ["outcome", "severity", "case"]
     assert rows[1:3] == [["FAIL", "critical", "delete-account-without-confirmation"],
                          ["FAIL", "critical", "refund-wrong-account"]]
-    assert ("examples/support-agent/cases/refund-wrong-account.yaml:51: sample 0: tool_args: "
+    assert ("examples/support-agent/cases/refund-wrong-account.yaml:51: sample 1: tool_args: "
             "`issue_refund` was called with `account_id` = `acct_biz_12`") in result.stdout
     assert "14 cases: 9 passed, 5 failed, 0 errored, 1 flaky" in result.stdout
     suite = ET.parse(junit).getroot().find("testsuite")

@@ -28,7 +28,7 @@ def _xml(text: str) -> str:
 def _details(result: CaseResult) -> str:
     lines = []
     for sample in result.samples:
-        head = f"sample {sample.sample.index}: {sample.outcome}"
+        head = f"sample {sample.sample.index + 1}: {sample.outcome}"
         if sample.sample.error:
             lines.append(f"{head}: {sample.sample.error}")
             continue

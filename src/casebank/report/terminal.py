@@ -35,14 +35,14 @@ def why(result: CaseResult) -> tuple[str, str]:
         if sample.outcome == "pass":
             continue
         if sample.sample.error is not None:
-            return f"sample {sample.sample.index}: {sample.sample.error}", f"{result.path}:{result.line}"
+            return f"sample {sample.sample.index + 1}: {sample.sample.error}", f"{result.path}:{result.line}"
         for check in sample.checks:
             if check.status != "pass":
                 label = f"{check.name}: " if check.name else f"{check.kind}: "
-                return (f"sample {sample.sample.index}: {label}{check.message}",
+                return (f"sample {sample.sample.index + 1}: {label}{check.message}",
                         f"{result.path}:{check.line}")
         if not sample.checks:
-            return f"sample {sample.sample.index}: the case has no checks", result.path
+            return f"sample {sample.sample.index + 1}: the case has no checks", result.path
     return "", result.path
 
 
