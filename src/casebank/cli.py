@@ -50,16 +50,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_to_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout has no file descriptor (e.g. replaced in tests)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # argparse exits 2 on usage errors, as our table says
+    try:
+        args = parser.parse_args(argv)  # argparse exits 2 on usage errors, as our table says
+    except SystemExit:  # --help, --version, usage errors: their output may meet a closed pipe
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_devnull()
+        raise
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    code: int | None = None
     try:
-        return int(args._run(args))
+        code = int(args._run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # stdout was closed by the reader (`casebank run | head -1`): not a bug and nothing
+        # to say. Later writes and the exit-time flush go to devnull. The exit code is the
+        # command's own when it finished and only the last flush failed; 1 when the pipe
+        # broke mid-command, whose result is then unknown (the convention of the Python
+        # docs on SIGPIPE). Commands write their files before printing, so none is lost.
+        _stdout_to_devnull()
+        return code if code is not None else 1
     except UserError as err:
         print(f"casebank: {err.message}", file=sys.stderr)
         for problem in err.problems:

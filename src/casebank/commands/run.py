@@ -95,15 +95,19 @@ def run(args: argparse.Namespace) -> int:
                        use_cache=not args.no_cache, shard=shard, progress=args.progress,
                        not_selected_reason=reason,
                        record_outputs=Path(args.record_outputs) if args.record_outputs else None)
-    print_summary(evidence, sys.stdout, str(out))
+    # files first, then the terminal: a closed stdout (`| head`) cannot lose the JUnit XML
+    # or the baseline
+    code = exit_code(evidence)
     if args.junit:
         write_junit(evidence, args.junit)
+    recorded = _record(config.root, evidence, out, code) if args.record else None
+    print_summary(evidence, sys.stdout, str(out))
+    if args.junit:
         print(f"junit: {args.junit}")
     if args.record_outputs:
         print(f"recordings: {args.record_outputs}")
-    code = exit_code(evidence)
-    if args.record:
-        _record(config.root, evidence, out, code)
+    if recorded:
+        print(recorded)
     if code == ExitCode.INFRA:
         print("casebank: the run is incomplete (target errors or interrupted): exit 4",
               file=sys.stderr)
@@ -181,14 +185,15 @@ def _check_recordable(root: Path, suite: str, shard: tuple[int, int] | None) -> 
                         "commit, so commit or stash your changes first")
 
 
-def _record(root: Path, evidence, out: Path, code: ExitCode) -> None:
+def _record(root: Path, evidence, out: Path, code: ExitCode) -> str | None:
+    """Store the baseline; the line to print on stdout when it was stored."""
     from casebank.gate.baseline import NOTES_REF, record_baseline
 
     if code == ExitCode.INFRA or not evidence.complete or evidence.commit is None:
         # errored samples say nothing about the commit: comparing with them would hide
         # regressions as "still failing" or invent fixes
         print("casebank: not recorded as a baseline: the run is incomplete", file=sys.stderr)
-        return
+        return None
     record_baseline(root, evidence.commit, out)
-    print(f"baseline: recorded for {evidence.commit[:12]} under {NOTES_REF} "
-          f"(share it: git push origin {NOTES_REF})")
+    return (f"baseline: recorded for {evidence.commit[:12]} under {NOTES_REF} "
+            f"(share it: git push origin {NOTES_REF})")
