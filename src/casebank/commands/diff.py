@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from casebank.commands.config_option import add_config_argument, config_path
 from casebank.errors import UserError
 
 NAME = "diff"
@@ -32,9 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "the case files changed since it")
     parser.add_argument("--head", metavar="REV", help="with --base: the head commit "
                                                        "(default: HEAD)")
-    parser.add_argument("--config", default="casebank.yaml",
-                        help="casebank.yaml, for the policy behind the verdict change "
-                             "(default: %(default)s)")
+    add_config_argument(parser)
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="how to print the diff (default: %(default)s)")
 
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.head and not args.base:
         raise UserError("--head needs --base")
-    config = load_config(Path(args.config))
+    config = load_config(config_path(args.config))
     path = Path(args.evidence) if args.evidence else Path(config.root) / DEFAULT_EVIDENCE
     head = evidence_io.read(path)
     baseline = label = None

@@ -13,6 +13,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from casebank.commands.config_option import add_config_argument, config_path
 from casebank.errors import UserError
 
 NAME = "gate"
@@ -23,8 +24,7 @@ FORMATS = ("text", "json", "markdown")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default="casebank.yaml",
-                        help="casebank.yaml (default: %(default)s)")
+    add_config_argument(parser)
     source = parser.add_argument_group("what to gate (default: run the whole bank now)")
     source.add_argument("--evidence", metavar="PATH",
                         help="gate this evidence file (written by casebank run) instead of "
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.evidence and (args.target or args.out or args.no_cache or args.concurrency):
         raise UserError("--target, --out, --no-cache and --concurrency are for running the bank; "
                         "leave them out with --evidence")
-    config = load_config(Path(args.config))
+    config = load_config(config_path(args.config))
     if args.evidence:
         evidence = evidence_io.read(args.evidence)
     else:

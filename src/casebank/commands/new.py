@@ -13,7 +13,7 @@ from casebank.bank.config import load_config
 from casebank.bank.files import project_reader
 from casebank.bank.load import CASE_SUFFIXES, load_bank, parse_case
 from casebank.bank.new import ID_PATTERN, PLACEHOLDER, NewCase, free_id, render, slugify
-from casebank.commands.validate import add_config_argument, config_path
+from casebank.commands.config_option import add_config_argument, config_path
 from casebank.errors import ExitCode, Problem, UserError
 
 NAME = "new"

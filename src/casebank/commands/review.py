@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from casebank.commands.config_option import add_config_argument, config_path
 from casebank.errors import UserError
 
 NAME = "review"
@@ -47,8 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", metavar="REV",
                         help="with --approve-change for a deleted case: a commit that still "
                              "has it (e.g. origin/main)")
-    parser.add_argument("--config", default="casebank.yaml",
-                        help="casebank.yaml (default: %(default)s)")
+    add_config_argument(parser)
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the review date (default: today)")
 
 
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--approve-change takes no --decision (it approves the change itself)")
     elif not args.approve_change and not args.decision:
         raise UserError("--decision accept|reject is required to review a case's outputs")
-    config = load_config(Path(args.config))
+    config = load_config(config_path(args.config))
     policy = policy_from_config(config)
     folder = posixpath.dirname(config.display_path)
     if args.approve_policy:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from casebank.commands.config_option import add_config_argument, config_path
 from casebank.errors import ExitCode, UserError
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ DEFAULT_OUT = ".casebank/evidence.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default="casebank.yaml", help="casebank.yaml (default: %(default)s)")
+    add_config_argument(parser)
     parser.add_argument("--target", metavar="NAME", help="a target of casebank.yaml (default: its default_target)")
     parser.add_argument("--select", metavar="EXPR", action="append", default=[],
                         help="only cases matching EXPR, e.g. id:refund-wrong-account, tag:refunds, "
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
     _check_changed_flags(args)
     shard = parse_shard(args.shard) if args.shard else None
-    config = load_config(Path(args.config))
+    config = load_config(config_path(args.config))
     if args.changed:
         cases, suite, bank_size, reason = _changed(config, args.base, args.head)
     else:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from casebank.bank.config import CONFIG_NAME, Config, find_config, load_config
+from casebank.bank.config import CONFIG_NAME, Config, load_config
 from casebank.bank.load import Bank, load_bank
+from casebank.commands.config_option import add_config_argument, config_path
 from casebank.errors import ExitCode, Problem, UserError
 
 NAME = "validate"
@@ -21,30 +20,10 @@ FORMATS = ("text", "json", "github")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="case files or folders to check (default: the whole bank)")
-    add_config_argument(parser)
+    add_config_argument(parser, paths=True)
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default), json, or github (workflow commands that "
                         "annotate the case files in a pull request)")
-
-
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", default=None,
-                        help=f"the project's {CONFIG_NAME} (default: the nearest one in the "
-                        "current folder or above it, or above the first PATH)")
-
-
-def config_path(given: str | None, paths: Sequence[str] = ()) -> Path:
-    """--config, else the nearest casebank.yaml above the first path or the current folder."""
-    if given:
-        return Path(given)
-    start = paths[0] if paths else "."
-    found = find_config(start)
-    if found is None:
-        raise UserError(f"no {CONFIG_NAME} in {Path(start).absolute()} or any folder above it",
-                        [Problem(CONFIG_NAME, f"not found in {Path(start).absolute()} or any "
-                                 "folder above it", hint="pass --config PATH, or create "
-                                 "one (docs/config.md shows a minimal one)")])
-    return found
 
 
 def run(args: argparse.Namespace) -> int:
