@@ -66,3 +66,48 @@ def test_standalone_judge_answers_and_raises_on_failure(server):
 
     assert answer == VERDICT
     assert raised == "judge j: HTTP 400 (not retried): injected HTTP 400"
+
+
+def _confidence_project(project, server, run_settings):
+    server.add_rule(Rule(system="You grade one answer", reply='{"verdict": "pass", '
+                         '"confidence": 0.8, "rationale": "it greets the customer"}'))
+    project.write_config({"m": openai_target(server), "grader": openai_target(server)}, "m",
+                         judge="grader", run={"retries": 0, **run_settings})
+    project.add_case("polite", "hello", expect=[{"judge": "The answer greets the customer."}])
+
+
+def test_run_judge_threshold_makes_a_less_confident_verdict_uncertain(project, server):
+    _confidence_project(project, server, {"judge_threshold": 0.9})
+
+    check = only_case(project.run()).samples[0].checks[0]
+
+    assert check.status == "uncertain"
+    assert "below the threshold 0.90; a person must decide" in check.message
+
+
+def test_without_run_judge_threshold_a_verdict_at_0_8_passes(project, server):
+    _confidence_project(project, server, {})
+
+    check = only_case(project.run()).samples[0].checks[0]
+
+    assert check.status == "pass", check.message
+
+
+def test_a_judge_checks_own_threshold_wins_over_the_runs(project, server):
+    _confidence_project(project, server, {"judge_threshold": 0.9})
+    project.add_case("polite", "hello", expect=[{"judge": {
+        "rubric": "The answer greets the customer.", "threshold": 0.75}}])
+
+    check = only_case(project.run()).samples[0].checks[0]
+
+    assert check.status == "pass", check.message
+
+
+def test_a_run_judge_threshold_above_1_is_a_config_error(project, server):
+    _confidence_project(project, server, {"judge_threshold": 1.5})
+
+    result = project.cli("run")
+
+    assert result.returncode == 2
+    assert ": run.judge_threshold: is 1.5, must be at most 1" in result.stderr
+    assert result.stderr.splitlines()[1].strip().startswith("casebank.yaml:")  # file:line

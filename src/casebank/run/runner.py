@@ -209,13 +209,16 @@ def _check_contexts(config: Config, target: Target, judges: dict[str, Any]) -> C
 
     read_file = files_under(Path(config.root))
     contexts: dict[str | None, Any] = {}
+    # run.judge_threshold (validated by the schema); absent: CheckContext's default
+    threshold = ({"judge_threshold": float(config.run["judge_threshold"])}
+                 if "judge_threshold" in config.run else {})
 
     def for_case(case: Case) -> Any:
         name = case.judge or config.judge
         if name not in contexts:
             contexts[name] = CheckContext(
                 root=Path(config.root), read_file=read_file, judge=judges.get(name) if name else None,
-                prices=target.prices, judges=judges, judge_target=name)
+                prices=target.prices, judges=judges, judge_target=name, **threshold)
         return contexts[name]
 
     return for_case
