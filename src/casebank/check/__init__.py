@@ -1,4 +1,4 @@
-"""Checks: the kinds of expectation a case can state, one module per kind.
+"""Checks: the kinds of expectation a case can state, one module per family of kinds, one registry line per kind.
 
 Public surface: ``validate_spec`` (load time), ``run_checks`` (per sample),
 ``CheckContext``, the registry ``KINDS`` and ``JUDGE_PROMPT_VERSION`` (for cache keys).

@@ -1,6 +1,6 @@
 """Every check kind, by the key that names it in a case's ``expect:`` list.
 
-A new kind is one module defining a ``CheckKind`` plus one line here (and its entry in
+A new kind is a ``CheckKind`` in its family's module (or a new module) plus one line here (and its entry in
 ``bank-schema/checks.schema.json`` and ``docs/checks.md``).
 """
 
