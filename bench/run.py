@@ -96,10 +96,21 @@ def measure(folder: Path, use_cache: bool) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def need_bench_extra() -> None:
+    """Stop with what to install when the clients compared with aiohttp are missing."""
+    try:
+        import httpx  # noqa: F401
+        import httpx_aiohttp  # noqa: F401
+    except ImportError as err:
+        raise SystemExit(f"--transports compares httpx and httpx-aiohttp with aiohttp, but "
+                         f"{err.name} is not installed: pip install -e '.[bench]'") from None
+
+
 def compare_transports(url: str, cases: int, concurrency: int, floor: float) -> None:
     """Bare POSTs through three client layouts: why casebank talks aiohttp directly."""
     import asyncio
 
+    need_bench_extra()
     import aiohttp
     import httpx
     from httpx_aiohttp import AiohttpTransport
@@ -195,6 +206,8 @@ def main() -> None:
     if args.child:
         child(Path(args.child), use_cache=not args.no_cache)
         return
+    if args.transports:
+        need_bench_extra()  # before minutes of benchmark, not after
 
     server, url = start_server(args.latency_ms)
     try:

@@ -4,7 +4,7 @@
 # installs. Run from anywhere; pass pip-compile options through, e.g.
 #   scripts/lock_action_requirements.sh                          # keep pins that still fit
 #   scripts/lock_action_requirements.sh --upgrade                 # move every pin to the newest
-#   scripts/lock_action_requirements.sh --upgrade-package httpx   # move one
+#   scripts/lock_action_requirements.sh --upgrade-package aiohttp # move one
 # pip-tools runs in a throwaway venv, pinned here so every rebuild resolves the same way.
 set -euo pipefail
 
