@@ -51,13 +51,32 @@ def resolve_commit(path: str | Path, rev: str) -> str | None:
 
 
 def show(path: str | Path, rev: str, file: str) -> bytes | None:
-    """Bytes of ``file`` (repo-relative, POSIX) at ``rev``; None when it does not exist there."""
+    """Bytes of ``file`` (repo-relative, POSIX) at ``rev``; None when it does not exist there.
+
+    Raises InfrastructureError (exit 4) when ``rev`` has the file but git cannot read it (a
+    damaged repository, a partial clone missing the object): taking an unreadable file for
+    an absent one would make, say, the base's gate policy silently "not exist yet".
+    """
     try:
         # exact bytes: GitPython strips a trailing newline unless told not to
         return _repo(path).git.show(f"{rev}:{file}", stdout_as_string=False,
                                     strip_newline_in_stdout=False)
-    except GitCommandError:
-        return None
+    except GitCommandError as err:
+        if resolve_commit(path, rev) is None:
+            return None  # no such commit: nothing exists there
+        try:
+            entry = _repo(path).git.ls_tree(rev, "--", file)
+        except GitCommandError as tree_err:
+            err = tree_err  # the commit's tree itself cannot be read
+        else:
+            if not entry or entry.split()[1] == "commit":  # absent, or a submodule
+                return None
+        from casebank.errors import InfrastructureError, Problem
+
+        why = (err.stderr or "").strip().removeprefix("stderr:").strip(" '\n") or str(err)
+        raise InfrastructureError(f"git cannot read {file} at {rev[:12]}", [Problem(
+            str(path), why, hint="the repository is damaged or misses objects (a partial or "
+            "interrupted clone?): check it with git fsck, or clone or fetch it again")]) from None
 
 
 def ls_files(path: str | Path, rev: str, under: str = "") -> list[str]:
