@@ -302,7 +302,7 @@ def test_a_case_is_said_once_with_everything_that_applies_to_it_most_severe_firs
         "(line 12): the output does not contain 'refund' (fail); 1 of 3 severity high cases "
         "failed (33.3%), more than the 30% allowed")
     assert reason.how_to_resolve.startswith(
-        "fix the model, prompt or agent so the case passes; or look at the output")
+        "fix the model, prompt or agent so the case passes; or read its outputs")
     assert "casebank review a --approve-change" in reason.how_to_resolve
     check_words = "the output does not contain 'refund' (fail)"
     # the reasons say it once (the gate diff below them lists the new failure as well)

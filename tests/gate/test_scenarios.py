@@ -165,7 +165,8 @@ def test_uncertain_judge_result_holds_until_a_review_of_that_output(project: Pro
         assert "HOLD   cases/tone-judge.yaml:17  tone-judge is uncertain: judge (line 17): the " \
                "judge leaned pass with confidence 0.55, below the threshold 0.80; a person " \
                "must decide: the apology is implied at best" in held.out
-        assert "to resolve: look at the output (casebank run shows it), then record the " \
+        assert "to resolve: read its outputs (under the case in the PR comment, or " \
+               "`samples[].output` in the evidence file), then record the " \
                "decision: casebank review tone-judge --decision accept|reject" in held.out
         assert "On GitHub a HOLD concludes as: action_required" in held.out
 

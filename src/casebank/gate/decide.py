@@ -235,7 +235,7 @@ def _reason(decision: str, rule: str, item: _Judged, message: str, how: str | No
 
 
 def _review_how(case_id: str) -> str:
-    return (f"look at the output (casebank run shows it), then record the decision: "
+    return (f"read its outputs (under the case in the PR comment, or `samples[].output` in the evidence file), then record the decision: "
             f"casebank review {case_id} --decision accept|reject --rationale \"...\" "
             f"--reviewer @you, and commit the review file")
 
