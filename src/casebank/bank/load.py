@@ -32,7 +32,7 @@ from casebank.bank.limits import MAX_CHECKS, Limits
 from casebank.bank.new import PLACEHOLDER, placeholders, unwritten_input
 from casebank.bank.safeyaml import parse_yaml
 from casebank.bank.schema import CASE, did_you_mean, locate, schema_problems
-from casebank.errors import Problem
+from casebank.errors import Problem, UserError
 from casebank.check.re2_schema import regex_problem
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -487,6 +487,16 @@ def load_bank(config: Config, paths: Sequence[str] | None = None) -> Bank:
     finally:
         if collecting:
             gc.enable()
+
+
+def load_valid_bank(config: Config) -> Bank:
+    """The whole bank, for commands that run it: any problem stops them (``UserError``,
+    exit 2), each problem at its file:line."""
+    bank = load_bank(config)
+    if bank.problems:
+        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
+                        "(`casebank validate` lists them too)", list(bank.problems))
+    return bank
 
 
 def _load_bank(config: Config, paths: Sequence[str] | None) -> Bank:

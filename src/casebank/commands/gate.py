@@ -104,15 +104,12 @@ def render(verdict, fmt: str) -> str:  # noqa: ANN001 - a Verdict
 
 def _run_bank(config, args: argparse.Namespace):  # noqa: ANN001, ANN202 - Config -> Evidence
     """Run the whole bank (the gate is for releases: no selection) and return its evidence."""
-    from casebank.bank.load import load_bank
+    from casebank.bank.load import load_valid_bank
     from casebank.run import execute
 
     if args.concurrency is not None and args.concurrency < 1:
         raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
-    bank = load_bank(config)
-    if bank.problems:
-        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
-                        "(`casebank validate` lists them too)", list(bank.problems))
+    bank = load_valid_bank(config)
     out = Path(args.out) if args.out else Path(config.root) / DEFAULT_OUT
     evidence = execute(config, list(bank.cases), target=args.target, suite="full",
                        bank_size=len(bank.cases), evidence_path=out,

@@ -139,14 +139,11 @@ def _review_outputs(config: Any, review_dir: str, folder: str, args: argparse.Na
 def _approve_case(config: Any, review_dir: str, folder: str, args: argparse.Namespace,
                   date: str) -> int:
     from casebank import git
-    from casebank.bank.load import load_bank
+    from casebank.bank.load import load_valid_bank
     from casebank.gate import history
     from casebank.gate.approval import approval_document, case_fingerprint, subject_file
 
-    bank = load_bank(config)
-    if bank.problems:
-        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first",
-                        list(bank.problems))
+    bank = load_valid_bank(config)
     now = next((c for c in bank.cases if c.id == args.case_id), None)
     if now is not None:
         change, what = case_fingerprint(now.id, now.content_hash), f"case {now.id} as in {now.path}"

@@ -18,7 +18,6 @@ from casebank.errors import ExitCode, UserError
 if TYPE_CHECKING:
     from casebank.bank.case import Case
     from casebank.bank.config import Config
-    from casebank.bank.load import Bank
 
 NAME = "run"
 HELP = "Run cases against a target and write the evidence file (and JUnit XML)."
@@ -64,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from casebank.bank.config import load_config
+    from casebank.bank.load import load_valid_bank
     from casebank.report.junit import write_junit
     from casebank.report.terminal import print_summary
     from casebank.run import execute, exit_code
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.changed:
         cases, suite, bank_size, reason = _changed(config, args.base, args.head)
     else:
-        bank = _valid_bank(config)
+        bank = load_valid_bank(config)
         cases, bank_size = list(bank.cases), len(bank.cases)
         suite, reason = "full", None
     if args.select:
@@ -115,17 +115,6 @@ def run(args: argparse.Namespace) -> int:
     return int(code)
 
 
-def _valid_bank(config: Config) -> Bank:
-    """The whole bank; any problem in it stops the run (exit 2), each at its file:line."""
-    from casebank.bank.load import load_bank
-
-    bank = load_bank(config)
-    if bank.problems:
-        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
-                        "(`casebank validate` lists them too)", list(bank.problems))
-    return bank
-
-
 def _check_changed_flags(args: argparse.Namespace) -> None:
     """--changed needs --base; --base and --head mean nothing without it (exit 2)."""
     if args.changed:
@@ -151,12 +140,13 @@ def _changed(config: Config, base: str, head: str | None
     configuration changed (no subset can show what that does) is the whole bank loaded.
     """
     from casebank import git
+    from casebank.bank.load import load_valid_bank
     from casebank.select.changed import changed_suite
 
     found = changed_suite(Path(config.root), config, None, base, head or "HEAD")
     checkout = git.head_commit(config.root)
     if found.full_required:
-        bank = _valid_bank(config)
+        bank = load_valid_bank(config)
         _note(f"{found.why} Running all {len(bank.cases)} cases.")
         return list(bank.cases), "full", len(bank.cases), None
     _note(found.why)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from casebank import git
+from casebank.bank.load import load_valid_bank
 from casebank.errors import ExitCode, UserError
 from casebank.evidence import Evidence
 from casebank.gate.verdict import BLOCK, HOLD, SHIP, Verdict
@@ -230,7 +231,7 @@ def _select(inputs: Inputs, event: Event, config: Any, repo: Path,
     from casebank.select.changed import changed_suite
 
     if inputs.suite == "full" or event.full_suite_required or not event.base_sha:
-        bank = _load_bank(config)
+        bank = load_valid_bank(config)
         every = Selection(list(bank.cases), "full", "full suite: every case in the bank",
                           len(bank.cases))
         if event.base_sha:  # also for the full suite: the changed check lists these cases
@@ -244,7 +245,7 @@ def _select(inputs: Inputs, event: Event, config: Any, repo: Path,
                                found.bank_size)
     # auto, and the configuration changed: the changed cases first, then the whole bank (the
     # changed cases taken from it, so both runs read the same case files)
-    bank = _load_bank(config)
+    bank = load_valid_bank(config)
     found = changed_suite(repo, config, bank, event.base_sha, event.head_sha)
     first = Selection(list(found.cases), "changed", found.not_selected_reason(),
                       len(bank.cases))
@@ -282,17 +283,6 @@ def _run(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
     if event.is_pull_request and event.pull_number:
         (evidence_path.parent / PULL_REQUEST_FILE).write_text(f"{event.pull_number}\n",
                                                               encoding="utf-8")
-
-
-def _load_bank(config: Any) -> Any:
-    """The bank; its problems stop the action (exit 2), each shown at its file and line."""
-    from casebank.bank.load import load_bank
-
-    bank = load_bank(config)
-    if bank.problems:
-        raise UserError(f"the bank has {len(bank.problems)} problem(s); fix them first "
-                        "(`casebank validate` lists them too)", list(bank.problems))
-    return bank
 
 
 def _run_shard(inputs: Inputs, ctx: Context, event: Event, config: Any, repo: Path,
